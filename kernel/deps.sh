@@ -1,0 +1,44 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Install what building and testing mm/offload needs, if it is missing.
+set -eu
+. "$(dirname "$0")/../tests/lib.sh"
+
+pkgs=(
+	"$BASE_PACKAGE"		# the kernel source
+	build-essential bc bison flex libelf-dev libssl-dev cpio kmod
+	xz-utils rsync ccache git python3 perl sparse file
+	qemu-system-x86 busybox-static libnuma-dev
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
+			grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+install()
+{
+	local sudo=
+
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	$sudo apt-get update
+	$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y \
+		--no-install-recommends "$@"
+}
+
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "installing: ${missing[*]}"
+	stage install "$LOGS/install.log" install "${missing[@]}"
+fi
+
+installed=$(dpkg-query -W -f='${Version}' "$BASE_PACKAGE")
+if [ "$installed" != "$BASE_VERSION" ]; then
+	cat >&2 <<MSG
+!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
+!! $BASE_PACKAGE $installed is installed, but kernel/BASE pins
+!! $BASE_VERSION.  Building on that other base; update kernel/BASE.
+!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
+MSG
+fi
