@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mm/offload core: the registry of copy engines.
+ *
+ * Locking and lifetime
+ * --------------------
+ * offload_engines holds every registered engine.  Writers (register and
+ * unregister) hold offload_engines_lock.  Readers either hold that mutex or
+ * walk the list under rcu_read_lock(), which is what the copy path does since
+ * it must not sleep.
+ *
+ * Each engine carries a kref.  The registry owns one reference from
+ * offload_engine_register() to offload_engine_unregister(); every user owns
+ * one more, together with a reference on the engine's module, from
+ * offload_engine_tryget() or offload_engine_get() to offload_engine_put().
+ *
+ * offload_engine_unregister() unlinks the engine, waits for an RCU grace
+ * period so that no reader can still be looking at it without a reference,
+ * drops the registry's reference and sleeps until the last user has dropped
+ * its own.  When it returns the engine is unused and its driver may free it.
+ */
+
+#define pr_fmt(fmt) "mm/offload: " fmt
+
+#include <linux/ctype.h>
+#include <linux/device.h>
+#include <linux/module.h>
+#include <linux/nodemask.h>
+#include <linux/offload_copy.h>
+#include <linux/rculist.h>
+#include <linux/string.h>
+
+#include "internal.h"
+
+LIST_HEAD(offload_engines);
+/* Serialises changes to offload_engines and lookups by name. */
+DEFINE_MUTEX(offload_engines_lock);
+
+static struct offload_engine *offload_engine_find(const char *name)
+{
+	struct offload_engine *eng;
+
+	lockdep_assert_held(&offload_engines_lock);
+	list_for_each_entry(eng, &offload_engines, list)
+		if (!strcmp(eng->name, name))
+			return eng;
+	return NULL;
+}
+
+/*
+ * Engine names become directory names in configfs: they must be printable,
+ * without '/' or white space, and neither "." nor "..".
+ */
+static bool offload_engine_name_valid(const char *name)
+{
+	size_t len = strnlen(name, OFFLOAD_ENGINE_NAME_LEN);
+	size_t i;
+
+	if (!len || len == OFFLOAD_ENGINE_NAME_LEN)
+		return false;
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		return false;
+	for (i = 0; i < len; i++)
+		if (!isgraph(name[i]) || name[i] == '/')
+			return false;
+	return true;
+}
+
+static int offload_engine_check(const struct offload_engine *eng)
+{
+	if (!offload_engine_name_valid(eng->name)) {
+		pr_err("invalid engine name\n");
+		return -EINVAL;
+	}
+	if (!eng->ops || !eng->ops->submit || !eng->ops->issue_pending) {
+		pr_err("engine %s: submit and issue_pending are required\n",
+		       eng->name);
+		return -EINVAL;
+	}
+	if (eng->nid != NUMA_NO_NODE &&
+	    (eng->nid < 0 || eng->nid >= MAX_NUMNODES ||
+	     !node_possible(eng->nid))) {
+		pr_err("engine %s: invalid NUMA node %d\n", eng->name,
+		       eng->nid);
+		return -EINVAL;
+	}
+	if (eng->caps & ~OFFLOAD_CAP_ALL) {
+		pr_err("engine %s: unknown capabilities %#x\n", eng->name,
+		       eng->caps & ~OFFLOAD_CAP_ALL);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/**
+ * offload_engine_register - make a copy engine available to the broker
+ * @eng: the engine, with its public fields filled in
+ *
+ * Validates @eng, replaces the zero defaults of @min_batch, @max_inflight
+ * and @weight by their documented values, and adds it to the registry.
+ * Many engines may be registered at once; names must be unique.
+ *
+ * Context: process context, may sleep.
+ * Return: 0 on success, -EINVAL if a field is invalid or a required
+ * callback is missing, -EEXIST if an engine of that name is registered.
+ */
+int offload_engine_register(struct offload_engine *eng)
+{
+	int ret;
+
+	ret = offload_engine_check(eng);
+	if (ret)
+		return ret;
+
+	if (!eng->min_batch)
+		eng->min_batch = 1;
+	if (!eng->max_inflight)
+		eng->max_inflight = UINT_MAX;
+	if (!eng->weight)
+		eng->weight = OFFLOAD_ENGINE_WEIGHT_DEFAULT;
+	kref_init(&eng->ref);
+	init_completion(&eng->released);
+
+	mutex_lock(&offload_engines_lock);
+	if (offload_engine_find(eng->name)) {
+		mutex_unlock(&offload_engines_lock);
+		pr_err("engine %s is already registered\n", eng->name);
+		return -EEXIST;
+	}
+	list_add_tail_rcu(&eng->list, &offload_engines);
+	mutex_unlock(&offload_engines_lock);
+
+	pr_info("engine %s registered (node %d, weight %u)\n", eng->name,
+		eng->nid, eng->weight);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(offload_engine_register);
+
+static void offload_engine_release(struct kref *ref)
+{
+	struct offload_engine *eng = container_of(ref, struct offload_engine,
+						  ref);
+
+	complete(&eng->released);
+}
+
+/**
+ * offload_engine_unregister - withdraw a copy engine
+ * @eng: an engine registered with offload_engine_register()
+ *
+ * Stops new work from reaching @eng and waits until every user has dropped
+ * its reference.  Work already handed to the engine keeps completing while
+ * this waits, so call it before tearing down the hardware behind @eng.
+ *
+ * Context: process context, sleeps.
+ */
+void offload_engine_unregister(struct offload_engine *eng)
+{
+	mutex_lock(&offload_engines_lock);
+	list_del_rcu(&eng->list);
+	mutex_unlock(&offload_engines_lock);
+
+	/* No RCU reader may still be looking at @eng without a reference. */
+	synchronize_rcu();
+	kref_put(&eng->ref, offload_engine_release);
+	wait_for_completion(&eng->released);
+
+	pr_info("engine %s unregistered\n", eng->name);
+}
+EXPORT_SYMBOL_GPL(offload_engine_unregister);
+
+static void offload_engine_unregister_action(void *eng)
+{
+	offload_engine_unregister(eng);
+}
+
+/**
+ * devm_offload_engine_register - resource-managed offload_engine_register()
+ * @dev: device whose unbinding unregisters the engine
+ * @eng: the engine, see offload_engine_register()
+ *
+ * Context: process context, may sleep.
+ * Return: as offload_engine_register(), or -ENOMEM.
+ */
+int devm_offload_engine_register(struct device *dev,
+				 struct offload_engine *eng)
+{
+	int ret;
+
+	ret = offload_engine_register(eng);
+	if (ret)
+		return ret;
+	return devm_add_action_or_reset(dev, offload_engine_unregister_action,
+					eng);
+}
+EXPORT_SYMBOL_GPL(devm_offload_engine_register);
+
+/**
+ * offload_engine_tryget - take a reference on an engine found in the registry
+ * @eng: an engine seen on offload_engines under rcu_read_lock() or
+ *	offload_engines_lock
+ *
+ * Pins the engine and its module.  Fails once unregistering has begun or
+ * while the module is going away.
+ *
+ * Context: any context.
+ * Return: true if a reference was taken.
+ */
+bool offload_engine_tryget(struct offload_engine *eng)
+{
+	if (!try_module_get(eng->owner))
+		return false;
+	if (!kref_get_unless_zero(&eng->ref)) {
+		module_put(eng->owner);
+		return false;
+	}
+	return true;
+}
+
+/**
+ * offload_engine_get - look up a registered engine by name
+ * @name: the engine's name
+ *
+ * Context: process context, may sleep.
+ * Return: the engine with a reference held, to be dropped with
+ * offload_engine_put(), or NULL if no usable engine has that name.
+ */
+struct offload_engine *offload_engine_get(const char *name)
+{
+	struct offload_engine *eng;
+
+	mutex_lock(&offload_engines_lock);
+	eng = offload_engine_find(name);
+	if (eng && !offload_engine_tryget(eng))
+		eng = NULL;
+	mutex_unlock(&offload_engines_lock);
+	return eng;
+}
+EXPORT_SYMBOL_GPL(offload_engine_get);
+
+/**
+ * offload_engine_put - drop a reference taken on an engine
+ * @eng: the engine
+ *
+ * The engine may be freed by its driver as soon as this returns.
+ *
+ * Context: any context.
+ */
+void offload_engine_put(struct offload_engine *eng)
+{
+	struct module *owner = eng->owner;
+
+	kref_put(&eng->ref, offload_engine_release);
+	module_put(owner);
+}
+EXPORT_SYMBOL_GPL(offload_engine_put);
