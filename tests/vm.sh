@@ -1,0 +1,149 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# vm.sh test|run|shell: boot the test kernel in QEMU.
+#
+# The guest has two NUMA nodes, each a socket with its own CPUs and memory.  Serial
+# port 0 (the kernel log) goes to $LOGS/<mode>-console.log, serial port 1
+# (test or report output) to $LOGS/<mode>-output.log.
+#
+# test: runs the kselftests, then records in $RESULTS: the boot-time KUnit
+#       results, the kselftest results, whether the guest finished in time
+#       and whether its kernel log is free of oops, BUG, WARNING, lockdep,
+#       KASAN and similar reports.
+# run:  prints the guest's demo report.
+# shell: an interactive guest on this terminal.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+MODE=${1:-test}
+VM_TIMEOUT=${VM_TIMEOUT:-900}
+VM_CPUS_PER_NODE=${VM_CPUS_PER_NODE:-2}
+VM_MEM_PER_NODE=${VM_MEM_PER_NODE:-1G}
+KERNEL=$BUILD/x86/arch/x86/boot/bzImage
+INITRD=$BUILD/initramfs/initramfs.cpio.gz
+CONSOLE=$LOGS/$MODE-console.log
+OUTPUT=$LOGS/$MODE-output.log
+FINISHED="mm-offload-guest: finished"
+
+# Reports in a kernel log that fail a test run.
+BAD_LOG='Oops|BUG:|kernel BUG|WARNING:|Kernel panic|KASAN|UBSAN|KFENCE|'\
+'general protection fault|possible circular locking|possible recursive locking|'\
+'inconsistent lock state|DEBUG_LOCKS_WARN_ON|blocked for more than|'\
+'Call Trace:|segfault at'
+
+[ -f "$KERNEL" ] || die "no kernel at $KERNEL: run 'make kernel'"
+[ -f "$INITRD" ] || die "no initramfs at $INITRD: run 'make vmtest'"
+mkdir -p "$LOGS" "$RESULTS"
+
+numa_args()
+{
+	local n cpu=0 last
+
+	for n in 0 1; do
+		last=$((cpu + VM_CPUS_PER_NODE - 1))
+		echo "-object memory-backend-ram,id=m$n,size=$VM_MEM_PER_NODE"
+		echo "-numa node,nodeid=$n,cpus=$cpu-$last,memdev=m$n"
+		cpu=$((last + 1))
+	done
+}
+
+# qemu ACCEL MODE CONSOLE OUTPUT TIMEOUT [serial for the console]
+qemu()
+{
+	local accel=$1 mode=$2 console=$3 output=$4 limit=$5 serial=${6:-}
+
+	# shellcheck disable=SC2046
+	timeout --foreground "$limit" qemu-system-x86_64 \
+		-accel "$accel" -machine pc -cpu max \
+		-smp $((2 * VM_CPUS_PER_NODE)),sockets=2,cores=$VM_CPUS_PER_NODE \
+		-m $((2 * ${VM_MEM_PER_NODE%G}))G $(numa_args) \
+		-kernel "$KERNEL" -initrd "$INITRD" \
+		-append "console=ttyS0 panic=-1 oops=panic offload.mode=$mode" \
+		-display none -monitor none -no-reboot \
+		-serial "${serial:-file:$console}" -serial "file:$output"
+}
+
+# A working KVM is used only if it boots this kernel: /dev/kvm may exist
+# and still hang a stock guest (PVM).  The answer is kept per build.
+accel()
+{
+	local probe=$BUILD/accel
+
+	if [ ! -s "$probe" ]; then
+		echo tcg >"$probe"
+		if [ -w /dev/kvm ] &&
+		   qemu kvm probe "$LOGS/kvm-probe.log" /dev/null 60 >/dev/null 2>&1 &&
+		   grep -q "$FINISHED probe" "$LOGS/kvm-probe.log"; then
+			echo kvm >"$probe"
+		fi
+	fi
+	cat "$probe"
+}
+
+boot()
+{
+	local accel
+
+	accel=$(accel)
+	echo "accelerator: $accel, timeout ${VM_TIMEOUT}s"
+	qemu "$accel" "$MODE" "$CONSOLE" "$OUTPUT" "$VM_TIMEOUT"
+	echo "qemu exit status: $?"
+}
+
+check()
+{
+	python3 "$TOP/tests/results.py" check vm "$1" "$2" "$3" \
+		"$RESULTS/vm-checks.tsv"
+}
+
+collect()
+{
+	local log
+
+	rm -f "$RESULTS"/vm-*.tsv
+	if grep -q "$FINISHED $MODE" "$CONSOLE"; then
+		check guest "finished in time" PASS
+	else
+		check guest "finished in time" FAIL
+		echo "the guest did not finish (timeout or crash): see $CONSOLE"
+	fi
+	log=$(grep -a -n -E "$BAD_LOG" "$CONSOLE")
+	if [ -z "$log" ]; then
+		check guest "kernel log clean" PASS
+	else
+		check guest "kernel log clean" FAIL
+		echo "kernel log reports problems ($CONSOLE):"
+		echo "$log" | head -n 20 | sed 's/^/  | /'
+	fi
+
+	python3 "$SRC/tools/testing/kunit/kunit.py" parse \
+		--json="$RESULTS/vm-kunit.json" "$CONSOLE" >"$LOGS/vm-kunit.log" 2>&1
+	python3 "$TOP/tests/results.py" kunit-json kunit-boot \
+		"$RESULTS/vm-kunit.json" "$RESULTS/vm-kunit.tsv"
+	python3 "$TOP/tests/results.py" tap kselftest "$OUTPUT" \
+		"$RESULTS/vm-kselftest.tsv"
+}
+
+case "$MODE" in
+test)
+	stage boot "$LOGS/vm-boot.log" boot
+	collect
+	;;
+run)
+	stage boot "$LOGS/run-boot.log" boot || exit 1
+	echo
+	cat "$OUTPUT"
+	echo
+	grep -q "$FINISHED run" "$CONSOLE" || die "the guest did not finish: see $CONSOLE"
+	if grep -a -q -E "$BAD_LOG" "$CONSOLE"; then
+		echo "warning: the kernel log reports problems: see $CONSOLE"
+	fi
+	;;
+shell)
+	qemu "$(accel)" shell /dev/null "$OUTPUT" 86400 mon:stdio
+	;;
+*)
+	die "usage: vm.sh test|run|shell"
+	;;
+esac
