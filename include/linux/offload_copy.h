@@ -9,22 +9,38 @@
 #ifndef _LINUX_OFFLOAD_COPY_H
 #define _LINUX_OFFLOAD_COPY_H
 
+#include <linux/atomic.h>
 #include <linux/completion.h>
 #include <linux/errno.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/migrate_mode.h>
 #include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
 
 struct device;
+struct folio;
 struct module;
+struct page;
 struct offload_chunk;
 struct offload_engine;
+struct offload_req;
 
 /* Longest engine name, including the terminating NUL. */
 #define OFFLOAD_ENGINE_NAME_LEN		32
 
 /* Relative throughput assumed for an engine that leaves @weight at 0. */
 #define OFFLOAD_ENGINE_WEIGHT_DEFAULT	100
+
+/* Time a chunk may take on an engine that leaves @timeout_ms at 0. */
+#define OFFLOAD_ENGINE_TIMEOUT_DEFAULT_MS	5000
+
+/* Consecutive faults (errors or timeouts) that quarantine an engine. */
+#define OFFLOAD_ENGINE_MAX_FAULTS	3
+
+/* Bits of offload_engine::flags. */
+#define OFFLOAD_ENGINE_QUARANTINED	0
 
 /**
  * enum offload_engine_cap - capability flags of a copy engine
@@ -48,14 +64,40 @@ enum offload_engine_cap {
  * @issue_pending: start the work queued by earlier @submit calls, so that
  *	an engine may batch descriptors (cf. dma_async_issue_pending()).
  *	Same context rules as @submit.  Required.
- * @abort: best-effort cancellation of a chunk that did not complete in
- *	time; the engine must still report the chunk complete, with an error,
- *	exactly once.  May sleep.  Optional.
+ * @abort: cancel a chunk that did not complete in time.  The engine must
+ *	stop writing to the chunk's destination and still report the chunk
+ *	complete, with an error, exactly once.  The chunk may be completing
+ *	at the same moment: then abort does nothing.  May sleep.  Optional:
+ *	without it the broker waits for the chunk however long it takes.
+ *
+ * The engine reports each chunk it accepted with offload_chunk_complete(),
+ * from any context, exactly once.  It copies the chunk's segments, see
+ * offload_chunk_next_seg().
  */
 struct offload_engine_ops {
 	int (*submit)(struct offload_engine *eng, struct offload_chunk *chunk);
 	void (*issue_pending)(struct offload_engine *eng);
 	void (*abort)(struct offload_engine *eng, struct offload_chunk *chunk);
+};
+
+/**
+ * struct offload_engine_stats - counters of one engine, since registration
+ * @submitted: chunks handed to the engine.
+ * @folios: folios it copied successfully.
+ * @bytes: bytes it copied successfully.
+ * @errors: chunks it completed with an error (timeouts included).
+ * @timeouts: chunks aborted because they took longer than @timeout_ms.
+ * @fallbacks: failed chunks that went on to another engine or the CPU.
+ * @busy_ns: time chunks spent on the engine, summed over chunks.
+ */
+struct offload_engine_stats {
+	atomic64_t	submitted;
+	atomic64_t	folios;
+	atomic64_t	bytes;
+	atomic64_t	errors;
+	atomic64_t	timeouts;
+	atomic64_t	fallbacks;
+	atomic64_t	busy_ns;
 };
 
 /**
@@ -71,6 +113,8 @@ struct offload_engine_ops {
  * @max_inflight: most chunks the engine accepts at once; 0 means no limit.
  * @weight: relative throughput used to balance work between engines;
  *	0 means %OFFLOAD_ENGINE_WEIGHT_DEFAULT.
+ * @timeout_ms: time a chunk may take before the broker aborts it;
+ *	0 means %OFFLOAD_ENGINE_TIMEOUT_DEFAULT_MS.
  *
  * The engine's driver fills in the fields above and keeps the structure
  * alive from offload_engine_register() until offload_engine_unregister()
@@ -79,6 +123,14 @@ struct offload_engine_ops {
  * @list: entry in the registry, RCU-protected.
  * @ref: references: one for the registry, one per user.
  * @released: completed when the last reference is dropped.
+ * @inflight: chunks the engine holds.
+ * @outstanding: bytes of those chunks.
+ * @faults: consecutive errors and timeouts.
+ * @flags: %OFFLOAD_ENGINE_QUARANTINED: the engine gets no work (set after
+ *	%OFFLOAD_ENGINE_MAX_FAULTS faults).
+ * @probe: retries a quarantined engine with a probe copy.
+ * @probe_delay: current delay between probes, in jiffies.
+ * @stats: counters, see &struct offload_engine_stats.
  */
 struct offload_engine {
 	char				name[OFFLOAD_ENGINE_NAME_LEN];
@@ -90,10 +142,167 @@ struct offload_engine {
 	unsigned int			min_batch;
 	unsigned int			max_inflight;
 	unsigned int			weight;
+	unsigned int			timeout_ms;
 
 	struct list_head		list;
 	struct kref			ref;
 	struct completion		released;
+	atomic_t			inflight;
+	atomic64_t			outstanding;
+	atomic_t			faults;
+	unsigned long			flags;
+	struct delayed_work		probe;
+	unsigned long			probe_delay;
+	struct offload_engine_stats	stats;
+};
+
+/**
+ * enum offload_mode - how the broker serves a class of copies
+ * @OFFLOAD_MODE_OFF: the broker declines every request; the caller copies
+ *	as it always did.
+ * @OFFLOAD_MODE_CPU: the broker copies on the calling CPU.
+ * @OFFLOAD_MODE_PREFER: the route's engines copy; a chunk they cannot
+ *	take or fail is copied by the calling CPU.
+ * @OFFLOAD_MODE_REQUIRE: only the route's engines may copy: a folio they
+ *	cannot copy fails, the CPU never copies it (e.g. confidential
+ *	computing, where only a trusted engine may touch the data).
+ * @OFFLOAD_NR_MODES: number of modes.
+ */
+enum offload_mode {
+	OFFLOAD_MODE_OFF,
+	OFFLOAD_MODE_CPU,
+	OFFLOAD_MODE_PREFER,
+	OFFLOAD_MODE_REQUIRE,
+	OFFLOAD_NR_MODES,
+};
+
+/*
+ * Copy classes: the migration reasons (enum migrate_reason), then one for
+ * every other kernel user.
+ */
+#define OFFLOAD_CLASS_GENERIC		MR_TYPES
+#define OFFLOAD_NR_CLASSES		(MR_TYPES + 1)
+
+/* Most engines a route lists. */
+#define OFFLOAD_ROUTE_MAX_ENGINES	8
+
+/* Default smallest request, in folios, that a prefer or cpu route takes. */
+#define OFFLOAD_ROUTE_MIN_BATCH_DEFAULT	32
+
+/**
+ * struct offload_route - which engines copy a class, and how
+ * @mode: see &enum offload_mode.
+ * @min_batch: requests of fewer folios are declined (the caller copies
+ *	them as it always did); ignored in %OFFLOAD_MODE_REQUIRE, where
+ *	declining would let the CPU copy.
+ * @nr_engines: entries used in @engines; 0 means every registered engine.
+ * @engines: engine names in order of preference.  Names need not be
+ *	registered: an absent engine is skipped.
+ */
+struct offload_route {
+	enum offload_mode	mode;
+	unsigned int		min_batch;
+	unsigned int		nr_engines;
+	char			engines[OFFLOAD_ROUTE_MAX_ENGINES][OFFLOAD_ENGINE_NAME_LEN];
+};
+
+/**
+ * struct offload_seg - one copy of a chunk, as an engine sees it
+ * @src: first source page.
+ * @dst: first destination page.
+ * @len: bytes to copy: a whole folio for engines with
+ *	%OFFLOAD_CAP_LARGE_FOLIO, otherwise one base page.
+ */
+struct offload_seg {
+	struct page	*src;
+	struct page	*dst;
+	size_t		len;
+};
+
+/**
+ * struct offload_chunk - a run of folio pairs of a request on one engine
+ * @req: the request.
+ * @eng: the engine copying it.
+ * @first: index of the first pair in @req.
+ * @nr: number of pairs.
+ * @bytes: bytes to copy.
+ *
+ * Private to mm/offload:
+ * @node: entry in one of @req's lists.
+ * @status: result reported by the engine; while pending, why no engine
+ *	took it (-EBUSY: all saturated, -ENODEV: none will).
+ * @error: the last error an engine reported for it, or 0.
+ * @last_failed: the engine that failed it last, or NULL.
+ * @tried: engines of the request (by index) that already failed it.
+ * @submitted: time of submission, in ns.
+ * @deadline: jiffies after which the chunk is aborted.
+ * @aborted: the engine was asked to abort the chunk.
+ */
+struct offload_chunk {
+	struct offload_req	*req;
+	struct offload_engine	*eng;
+	unsigned int		first;
+	unsigned int		nr;
+	size_t			bytes;
+
+	struct list_head	node;
+	int			status;
+	int			error;
+	struct offload_engine	*last_failed;
+	unsigned long		tried;
+	u64			submitted;
+	unsigned long		deadline;
+	bool			aborted;
+};
+
+/* Most chunks a request is split into. */
+#define OFFLOAD_REQ_MAX_CHUNKS		32
+
+/**
+ * struct offload_req - a copy request: pairs of (source, destination) folios
+ * @class: migration reason or %OFFLOAD_CLASS_GENERIC.
+ * @src_nid: node of the sources, or NUMA_NO_NODE.
+ * @dst_nid: node of the destinations, or NUMA_NO_NODE.
+ * @nr: pairs added.
+ * @max: pairs the request can hold.
+ * @src: source folios.
+ * @dst: destination folios, each the size of its source.
+ * @status: per pair: -EINPROGRESS until its copy has finished, then 0 or
+ *	a negative errno (-EHWPOISON: the source is poisoned; -EIO, -ENODEV
+ *	...: no allowed engine could copy it).
+ *
+ * Private to mm/offload:
+ * @mode: mode of the route at submission.
+ * @nr_engines: entries used in @engines.
+ * @engines: the route's engines at submission, with references held.
+ * @lock: protects @done; engines complete chunks under it.
+ * @wait: woken when a chunk completes.
+ * @done: chunks completed by their engine, not yet handled.
+ * @pending: chunks waiting for an engine or for the calling CPU.
+ * @remaining: pairs whose copy has not finished.
+ * @nr_chunks: chunks in use in @chunks.
+ * @chunks: the chunks.
+ */
+struct offload_req {
+	unsigned int		class;
+	int			src_nid;
+	int			dst_nid;
+	unsigned int		nr;
+	unsigned int		max;
+	struct folio		**src;
+	struct folio		**dst;
+	int			*status;
+
+	enum offload_mode	mode;
+	unsigned int		nr_engines;
+	struct offload_engine	*engines[OFFLOAD_ROUTE_MAX_ENGINES];
+	spinlock_t		lock;	/* protects done */
+	wait_queue_head_t	wait;
+	struct list_head	done;
+	struct list_head	pending;
+	unsigned int		remaining;
+	unsigned int		nr_chunks;
+	struct offload_chunk	chunks[OFFLOAD_REQ_MAX_CHUNKS];
 };
 
 #ifdef CONFIG_MIGRATION_OFFLOAD
@@ -104,8 +313,54 @@ int devm_offload_engine_register(struct device *dev,
 				 struct offload_engine *eng);
 struct offload_engine *offload_engine_get(const char *name);
 void offload_engine_put(struct offload_engine *eng);
+void offload_engine_enable(struct offload_engine *eng);
+
+bool offload_chunk_next_seg(const struct offload_chunk *chunk,
+			    unsigned long *pos, struct offload_seg *seg);
+void offload_chunk_complete(struct offload_chunk *chunk, int status);
+
+int offload_route_set(unsigned int class, const struct offload_route *route);
+int offload_route_get(unsigned int class, struct offload_route *route);
+
+struct offload_req *offload_req_alloc(unsigned int max, gfp_t gfp);
+void offload_req_free(struct offload_req *req);
+void offload_req_init(struct offload_req *req, unsigned int class,
+		      int src_nid, int dst_nid);
+int offload_req_add(struct offload_req *req, struct folio *src,
+		    struct folio *dst);
+int offload_req_submit(struct offload_req *req);
+int offload_req_next(struct offload_req *req, unsigned int *first,
+		     unsigned int *nr);
+void offload_req_wait(struct offload_req *req);
 
 #else /* !CONFIG_MIGRATION_OFFLOAD */
+
+static inline struct offload_req *offload_req_alloc(unsigned int max,
+						    gfp_t gfp)
+{
+	return NULL;
+}
+
+static inline void offload_req_free(struct offload_req *req)
+{
+}
+
+static inline void offload_req_init(struct offload_req *req,
+				    unsigned int class, int src_nid,
+				    int dst_nid)
+{
+}
+
+static inline int offload_req_add(struct offload_req *req, struct folio *src,
+				  struct folio *dst)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline int offload_req_submit(struct offload_req *req)
+{
+	return -EOPNOTSUPP;
+}
 
 static inline int offload_engine_register(struct offload_engine *eng)
 {

@@ -18,6 +18,9 @@
  * period so that no reader can still be looking at it without a reference,
  * drops the registry's reference and sleeps until the last user has dropped
  * its own.  When it returns the engine is unused and its driver may free it.
+ *
+ * Engine state used by the copy path (in-flight counts, faults, stats) is
+ * atomic and needs no lock; see request.c for the request's own rules.
  */
 
 #define pr_fmt(fmt) "mm/offload: " fmt
@@ -96,8 +99,9 @@ static int offload_engine_check(const struct offload_engine *eng)
  * offload_engine_register - make a copy engine available to the broker
  * @eng: the engine, with its public fields filled in
  *
- * Validates @eng, replaces the zero defaults of @min_batch, @max_inflight
- * and @weight by their documented values, and adds it to the registry.
+ * Validates @eng, replaces the zero defaults of @min_batch, @max_inflight,
+ * @weight and @timeout_ms by their documented values, and adds it to the
+ * registry.
  * Many engines may be registered at once; names must be unique.
  *
  * Context: process context, may sleep.
@@ -118,8 +122,14 @@ int offload_engine_register(struct offload_engine *eng)
 		eng->max_inflight = UINT_MAX;
 	if (!eng->weight)
 		eng->weight = OFFLOAD_ENGINE_WEIGHT_DEFAULT;
+	if (!eng->timeout_ms)
+		eng->timeout_ms = OFFLOAD_ENGINE_TIMEOUT_DEFAULT_MS;
 	kref_init(&eng->ref);
 	init_completion(&eng->released);
+	atomic_set(&eng->inflight, 0);
+	atomic64_set(&eng->outstanding, 0);
+	memset(&eng->stats, 0, sizeof(eng->stats));
+	offload_engine_health_init(eng);
 
 	mutex_lock(&offload_engines_lock);
 	if (offload_engine_find(eng->name)) {
@@ -162,6 +172,7 @@ void offload_engine_unregister(struct offload_engine *eng)
 
 	/* No RCU reader may still be looking at @eng without a reference. */
 	synchronize_rcu();
+	offload_engine_health_stop(eng);
 	kref_put(&eng->ref, offload_engine_release);
 	wait_for_completion(&eng->released);
 

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mm/offload engine health: quarantine after repeated faults, and probes.
+ *
+ * Every chunk an engine fails or lets time out is a fault; a chunk it
+ * copies resets the count.  After %OFFLOAD_ENGINE_MAX_FAULTS consecutive
+ * faults the engine is quarantined: requests submitted from then on leave
+ * it out.  It comes
+ * back when offload_engine_enable() is called (by an admin) or when a
+ * probe succeeds: a delayed work copies one page through the engine alone
+ * and checks the result, backing off from one second to a minute while
+ * the probe keeps failing.  offload_engine_unregister() cancels the probe.
+ */
+
+#define pr_fmt(fmt) "mm/offload: " fmt
+
+#include <linux/gfp.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/random.h>
+#include <linux/string.h>
+#include <trace/events/offload.h>
+
+#include "internal.h"
+
+#define OFFLOAD_PROBE_DELAY_MIN	HZ
+#define OFFLOAD_PROBE_DELAY_MAX	(60 * HZ)
+
+/**
+ * offload_engine_fault - count an error or timeout of an engine
+ * @eng: the engine
+ *
+ * Context: any context.
+ */
+void offload_engine_fault(struct offload_engine *eng)
+{
+	int faults = atomic_inc_return(&eng->faults);
+
+	if (faults < OFFLOAD_ENGINE_MAX_FAULTS ||
+	    test_and_set_bit(OFFLOAD_ENGINE_QUARANTINED, &eng->flags))
+		return;
+
+	pr_warn("engine %s quarantined after %d consecutive faults\n",
+		eng->name, faults);
+	trace_offload_quarantine(eng, true);
+	eng->probe_delay = OFFLOAD_PROBE_DELAY_MIN;
+	queue_delayed_work(system_unbound_wq, &eng->probe, eng->probe_delay);
+}
+
+/**
+ * offload_engine_success - note that an engine copied a chunk
+ * @eng: the engine
+ *
+ * Context: any context.
+ */
+void offload_engine_success(struct offload_engine *eng)
+{
+	if (atomic_read(&eng->faults))
+		atomic_set(&eng->faults, 0);
+}
+
+/**
+ * offload_engine_enable - give a quarantined engine work again
+ * @eng: the engine
+ *
+ * Context: any context.
+ */
+void offload_engine_enable(struct offload_engine *eng)
+{
+	atomic_set(&eng->faults, 0);
+	if (!test_and_clear_bit(OFFLOAD_ENGINE_QUARANTINED, &eng->flags))
+		return;
+	pr_info("engine %s enabled\n", eng->name);
+	trace_offload_quarantine(eng, false);
+}
+EXPORT_SYMBOL_GPL(offload_engine_enable);
+
+/* Copy one page through @eng alone; true if its copy is right. */
+static bool offload_probe_copy(struct offload_engine *eng)
+{
+	struct folio *src, *dst = NULL;
+	struct offload_req *req;
+	bool ok = false;
+
+	req = offload_req_alloc(1, GFP_KERNEL);
+	src = folio_alloc(GFP_KERNEL, 0);
+	if (src)
+		dst = folio_alloc(GFP_KERNEL | __GFP_ZERO, 0);
+	if (!req || !dst)
+		goto out;
+
+	get_random_bytes(folio_address(src), PAGE_SIZE);
+	offload_req_init(req, OFFLOAD_CLASS_GENERIC, folio_nid(src),
+			 folio_nid(dst));
+	offload_req_add(req, src, dst);
+	offload_req_submit_to(req, eng);
+	offload_req_wait(req);
+	ok = !req->status[0] &&
+	     !memcmp(folio_address(src), folio_address(dst), PAGE_SIZE);
+out:
+	if (dst)
+		folio_put(dst);
+	if (src)
+		folio_put(src);
+	offload_req_free(req);
+	return ok;
+}
+
+static void offload_probe_work(struct work_struct *work)
+{
+	struct offload_engine *eng = container_of(to_delayed_work(work),
+						  struct offload_engine, probe);
+	bool ok;
+
+	if (!test_bit(OFFLOAD_ENGINE_QUARANTINED, &eng->flags) ||
+	    !offload_engine_tryget(eng))
+		return;
+	ok = offload_probe_copy(eng);
+	if (ok) {
+		offload_engine_enable(eng);
+	} else if (test_bit(OFFLOAD_ENGINE_QUARANTINED, &eng->flags)) {
+		eng->probe_delay = min(2 * eng->probe_delay,
+				       (unsigned long)OFFLOAD_PROBE_DELAY_MAX);
+		queue_delayed_work(system_unbound_wq, &eng->probe,
+				   eng->probe_delay);
+	}
+	offload_engine_put(eng);
+}
+
+void offload_engine_health_init(struct offload_engine *eng)
+{
+	atomic_set(&eng->faults, 0);
+	eng->flags = 0;
+	INIT_DELAYED_WORK(&eng->probe, offload_probe_work);
+}
+
+/* Context: process context, sleeps until a running probe has finished. */
+void offload_engine_health_stop(struct offload_engine *eng)
+{
+	cancel_delayed_work_sync(&eng->probe);
+}
