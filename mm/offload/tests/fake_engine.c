@@ -1,0 +1,539 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Fake copy engines and helpers shared by the mm/offload KUnit suites.
+ *
+ * A fake engine copies with the CPU, the way a driver walks a chunk's
+ * segments, and counts what it was given.  Its kind decides when it
+ * completes a chunk: inside submit, from a work item (oldest or newest
+ * first), or only when the broker aborts it.  Everything a test allocates
+ * here is released by KUnit actions at the end of the test.
+ */
+
+#include <kunit/resource.h>
+#include <linux/hash.h>
+#include <linux/highmem.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/stdarg.h>
+#include <linux/string.h>
+
+#include "../internal.h"
+#include "fake_engine.h"
+
+/* offload_class_stats is exported for KUnit only. */
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+
+static struct fake_engine *to_fake(struct offload_engine *eng)
+{
+	return container_of(eng, struct fake_engine, eng);
+}
+
+static bool fake_queues(const struct fake_engine *fe)
+{
+	return fe->kind == FAKE_DELAYED || fe->kind == FAKE_OUT_OF_ORDER ||
+	       fe->kind == FAKE_NEVER;
+}
+
+/* Copy @chunk page by page, as a driver programs one descriptor a segment. */
+static void fake_copy(struct fake_engine *fe,
+		      const struct offload_chunk *chunk)
+{
+	struct offload_seg seg;
+	unsigned long pos = 0, flags;
+	size_t longest = 0, off;
+
+	while (offload_chunk_next_seg(chunk, &pos, &seg)) {
+		for (off = 0; off < seg.len; off += PAGE_SIZE)
+			memcpy_page(nth_page(seg.dst, off / PAGE_SIZE), 0,
+				    nth_page(seg.src, off / PAGE_SIZE), 0,
+				    min_t(size_t, seg.len - off, PAGE_SIZE));
+		atomic_inc(&fe->segs);
+		atomic_long_add(seg.len, &fe->seg_bytes);
+		longest = max(longest, seg.len);
+	}
+
+	spin_lock_irqsave(&fe->lock, flags);
+	fe->max_seg = max(fe->max_seg, longest);
+	spin_unlock_irqrestore(&fe->lock, flags);
+}
+
+/* Copy or fail @chunk, which @fe no longer queues, and report it. */
+static void fake_complete(struct fake_engine *fe, struct offload_chunk *chunk)
+{
+	unsigned int every = READ_ONCE(fe->fail_every);
+	unsigned long flags;
+	int status = 0;
+
+	if (every && atomic_inc_return(&fe->completed) % every == 0) {
+		atomic_inc(&fe->failed);
+		status = -EIO;
+	} else {
+		if (fe->kind != FAKE_NULL)
+			fake_copy(fe, chunk);
+		atomic_add(chunk->nr, &fe->folios);
+	}
+
+	spin_lock_irqsave(&fe->lock, flags);
+	fe->inflight--;
+	spin_unlock_irqrestore(&fe->lock, flags);
+	offload_chunk_complete(chunk, status);
+}
+
+static struct offload_chunk *fake_remove(struct fake_engine *fe,
+					 unsigned int i)
+{
+	struct offload_chunk *chunk = fe->queue[i];
+
+	lockdep_assert_held(&fe->lock);
+	memmove(&fe->queue[i], &fe->queue[i + 1],
+		(fe->nr_queued - i - 1) * sizeof(fe->queue[0]));
+	fe->nr_queued--;
+	if (i < fe->nr_issued)
+		fe->nr_issued--;
+	return chunk;
+}
+
+static int fake_submit(struct offload_engine *eng, struct offload_chunk *chunk)
+{
+	struct fake_engine *fe = to_fake(eng);
+	bool queue = fake_queues(fe);
+	unsigned long flags;
+
+	spin_lock_irqsave(&fe->lock, flags);
+	if (READ_ONCE(fe->reject) ||
+	    (queue && fe->nr_queued == FAKE_QUEUE_LEN)) {
+		spin_unlock_irqrestore(&fe->lock, flags);
+		atomic_inc(&fe->rejected);
+		return -EBUSY;
+	}
+	if (queue)
+		fe->queue[fe->nr_queued++] = chunk;
+	fe->inflight++;
+	fe->max_inflight_seen = max(fe->max_inflight_seen, fe->inflight);
+	atomic_inc(&fe->chunks);
+	spin_unlock_irqrestore(&fe->lock, flags);
+
+	if (!queue)
+		fake_complete(fe, chunk);
+	return 0;
+}
+
+static void fake_issue_pending(struct offload_engine *eng)
+{
+	struct fake_engine *fe = to_fake(eng);
+	unsigned long flags;
+
+	spin_lock_irqsave(&fe->lock, flags);
+	fe->nr_issued = fe->nr_queued;
+	spin_unlock_irqrestore(&fe->lock, flags);
+
+	if (fe->kind == FAKE_DELAYED)
+		schedule_delayed_work(&fe->work,
+				      msecs_to_jiffies(fe->delay_ms));
+	else if (fe->kind == FAKE_OUT_OF_ORDER)
+		schedule_delayed_work(&fe->work, 0);
+}
+
+static void fake_abort(struct offload_engine *eng, struct offload_chunk *chunk)
+{
+	struct fake_engine *fe = to_fake(eng);
+	bool found = false;
+	unsigned long flags;
+	unsigned int i;
+
+	spin_lock_irqsave(&fe->lock, flags);
+	for (i = 0; i < fe->nr_queued; i++) {
+		if (fe->queue[i] == chunk) {
+			fake_remove(fe, i);
+			fe->inflight--;
+			found = true;
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&fe->lock, flags);
+
+	/* Lost the race with the work item: it reports the chunk itself. */
+	if (!found)
+		return;
+	atomic_inc(&fe->aborted);
+	offload_chunk_complete(chunk, -ECANCELED);
+}
+
+static const struct offload_engine_ops fake_ops = {
+	.submit		= fake_submit,
+	.issue_pending	= fake_issue_pending,
+	.abort		= fake_abort,
+};
+
+/* Take an issued chunk off the queue, the oldest or the newest. */
+static struct offload_chunk *fake_pop(struct fake_engine *fe, bool newest)
+{
+	struct offload_chunk *chunk = NULL;
+	unsigned long flags;
+
+	spin_lock_irqsave(&fe->lock, flags);
+	if (fe->nr_issued)
+		chunk = fake_remove(fe, newest ? fe->nr_issued - 1 : 0);
+	spin_unlock_irqrestore(&fe->lock, flags);
+	return chunk;
+}
+
+static void fake_work(struct work_struct *work)
+{
+	struct fake_engine *fe = container_of(to_delayed_work(work),
+					      struct fake_engine, work);
+	struct offload_chunk *chunk;
+
+	while ((chunk = fake_pop(fe, fe->kind == FAKE_OUT_OF_ORDER)))
+		fake_complete(fe, chunk);
+}
+
+/**
+ * fake_engine_alloc - a fake engine, not registered yet
+ * @test: the test; the engine is freed at its end
+ * @name: engine name
+ * @kind: see &enum fake_kind
+ * @nid: node of the engine, or NUMA_NO_NODE
+ *
+ * The caller may set the engine's limits (@eng.min_batch, ...) and the
+ * fake's knobs before fake_engine_register().
+ *
+ * Return: the engine; the test is aborted if memory runs out.
+ */
+struct fake_engine *fake_engine_alloc(struct kunit *test, const char *name,
+				      enum fake_kind kind, int nid)
+{
+	struct fake_engine *fe = kunit_kzalloc(test, sizeof(*fe), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, fe);
+	strscpy(fe->eng.name, name, sizeof(fe->eng.name));
+	fe->eng.ops = &fake_ops;
+	fe->eng.nid = nid;
+	fe->kind = kind;
+	spin_lock_init(&fe->lock);
+	INIT_DELAYED_WORK(&fe->work, fake_work);
+	return fe;
+}
+
+/**
+ * fake_engine_unregister - withdraw a fake engine
+ * @fe: the engine; nothing happens unless it is registered
+ *
+ * Waits until no request uses @fe any more, then for its work item, so
+ * that the test may free it.  Called at the end of the test, or earlier
+ * by a test that unregisters the engine itself.
+ *
+ * Context: process context, sleeps.
+ */
+void fake_engine_unregister(struct fake_engine *fe)
+{
+	if (!fe->registered)
+		return;
+	fe->registered = false;
+	offload_engine_unregister(&fe->eng);
+	flush_delayed_work(&fe->work);
+}
+
+static void fake_engine_cleanup(void *fe)
+{
+	fake_engine_unregister(fe);
+}
+
+/**
+ * fake_engine_register - register a fake engine until the test ends
+ * @test: the test
+ * @fe: an engine from fake_engine_alloc()
+ */
+void fake_engine_register(struct kunit *test, struct fake_engine *fe)
+{
+	KUNIT_ASSERT_EQ(test, offload_engine_register(&fe->eng), 0);
+	fe->registered = true;
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							fake_engine_cleanup,
+							fe), 0);
+}
+
+/**
+ * fake_engine_add - fake_engine_alloc() and fake_engine_register()
+ * @test: the test
+ * @name: engine name
+ * @kind: see &enum fake_kind
+ * @nid: node of the engine, or NUMA_NO_NODE
+ *
+ * Return: the registered engine, with the broker's defaults.
+ */
+struct fake_engine *fake_engine_add(struct kunit *test, const char *name,
+				    enum fake_kind kind, int nid)
+{
+	struct fake_engine *fe = fake_engine_alloc(test, name, kind, nid);
+
+	fake_engine_register(test, fe);
+	return fe;
+}
+
+static void fake_route_restore(void *route)
+{
+	offload_route_set(FAKE_CLASS, route);
+}
+
+/**
+ * fake_route_set - route %FAKE_CLASS until the test ends
+ * @test: the test
+ * @mode: see &enum offload_mode
+ * @min_batch: smallest request taken
+ * @nr_engines: number of engine names that follow (const char *); 0 means
+ *	every registered engine
+ *
+ * The route in place before is restored at the end of the test, so that
+ * calls made one after another unwind in order.
+ */
+void fake_route_set(struct kunit *test, enum offload_mode mode,
+		    unsigned int min_batch, unsigned int nr_engines, ...)
+{
+	struct offload_route route = {
+		.mode		= mode,
+		.min_batch	= min_batch,
+		.nr_engines	= nr_engines,
+	};
+	struct offload_route *saved;
+	va_list args;
+	unsigned int i;
+
+	KUNIT_ASSERT_LE(test, nr_engines, OFFLOAD_ROUTE_MAX_ENGINES);
+	va_start(args, nr_engines);
+	for (i = 0; i < nr_engines; i++)
+		strscpy(route.engines[i], va_arg(args, const char *),
+			sizeof(route.engines[i]));
+	va_end(args);
+
+	saved = kunit_kzalloc(test, sizeof(*saved), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, saved);
+	KUNIT_ASSERT_EQ(test, offload_route_get(FAKE_CLASS, saved), 0);
+	KUNIT_ASSERT_EQ(test, offload_route_set(FAKE_CLASS, &route), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							fake_route_restore,
+							saved), 0);
+}
+
+static void fake_folios_free(void *data)
+{
+	struct fake_folios *ff = data;
+	unsigned int i;
+
+	for (i = 0; i < ff->nr; i++)
+		if (ff->folio[i])
+			folio_put(ff->folio[i]);
+}
+
+/**
+ * fake_folios_alloc - zeroed folios, freed at the end of the test
+ * @test: the test
+ * @nr: number of folios
+ * @order: order of each folio
+ *
+ * Return: the folios; the test is aborted if memory runs out.
+ */
+struct fake_folios *fake_folios_alloc(struct kunit *test, unsigned int nr,
+				      unsigned int order)
+{
+	struct fake_folios *ff;
+	unsigned int i;
+
+	ff = kunit_kzalloc(test, struct_size(ff, folio, nr), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ff);
+	ff->nr = nr;
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, fake_folios_free,
+							ff), 0);
+	for (i = 0; i < nr; i++) {
+		ff->folio[i] = folio_alloc(GFP_KERNEL | __GFP_ZERO, order);
+		KUNIT_ASSERT_NOT_NULL(test, ff->folio[i]);
+	}
+	return ff;
+}
+
+/* Word @w of page @page of folio @i: 0 for seed 0, else unique per word. */
+static u64 fake_word(u32 seed, unsigned int i, unsigned int page,
+		     unsigned int w)
+{
+	if (!seed)
+		return 0;
+	return (((u64)seed << 40) ^ ((u64)i << 24) ^ ((u64)page << 12) ^ w) *
+	       GOLDEN_RATIO_64;
+}
+
+/* Fill (@fill) or check the pattern; return the first bad folio or -1. */
+static int fake_folios_walk(const struct fake_folios *ff, u32 seed, bool fill)
+{
+	unsigned int i, page, w;
+	u64 *addr, want;
+	bool bad;
+
+	for (i = 0; i < ff->nr; i++) {
+		for (page = 0; page < folio_nr_pages(ff->folio[i]); page++) {
+			addr = kmap_local_folio(ff->folio[i], page * PAGE_SIZE);
+			bad = false;
+			for (w = 0; w < PAGE_SIZE / sizeof(*addr); w++) {
+				want = fake_word(seed, i, page, w);
+				if (fill)
+					addr[w] = want;
+				else
+					bad |= addr[w] != want;
+			}
+			kunmap_local(addr);
+			if (bad)
+				return i;
+		}
+	}
+	return -1;
+}
+
+/**
+ * fake_folios_fill - fill folios with the pattern of @seed
+ * @ff: the folios
+ * @seed: pattern; 0 zeroes the folios
+ *
+ * Every 64-bit word of the pattern depends on @seed, the folio, the page
+ * in it and the word's offset, so that a page copied to the wrong place
+ * is caught as surely as one not copied.
+ */
+void fake_folios_fill(struct fake_folios *ff, u32 seed)
+{
+	fake_folios_walk(ff, seed, true);
+}
+
+/**
+ * fake_folios_check - compare folios with the pattern of @seed
+ * @ff: the folios
+ * @seed: pattern, see fake_folios_fill()
+ *
+ * Return: index of the first folio whose content differs, or -1.
+ */
+int fake_folios_check(const struct fake_folios *ff, u32 seed)
+{
+	return fake_folios_walk(ff, seed, false);
+}
+
+KUNIT_DEFINE_ACTION_WRAPPER(fake_req_free, offload_req_free,
+			    struct offload_req *);
+
+/**
+ * fake_req_alloc - a request freed at the end of the test
+ * @test: the test
+ * @max: pairs it holds
+ *
+ * Return: the request; the test is aborted if memory runs out.
+ */
+struct offload_req *fake_req_alloc(struct kunit *test, unsigned int max)
+{
+	struct offload_req *req = offload_req_alloc(max, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, req);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, fake_req_free,
+							req), 0);
+	return req;
+}
+
+/**
+ * fake_req_setup - (re)initialise @req for %FAKE_CLASS with every pair
+ * @req: the request
+ * @src: sources
+ * @dst: destinations, as many as @src
+ *
+ * Source and destination are on %FAKE_NODE.  Safe outside the test's
+ * thread.
+ *
+ * Return: 0, or the first unexpected result of offload_req_add().
+ */
+int fake_req_setup(struct offload_req *req, const struct fake_folios *src,
+		   const struct fake_folios *dst)
+{
+	unsigned int i;
+	int ret;
+
+	offload_req_init(req, FAKE_CLASS, FAKE_NODE, FAKE_NODE);
+	for (i = 0; i < src->nr; i++) {
+		ret = offload_req_add(req, src->folio[i], dst->folio[i]);
+		if (ret < 0)
+			return ret;
+		if (ret != i)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/**
+ * fake_req_prepare - fake_req_setup(), aborting the test on failure
+ * @test: the test
+ * @req: the request
+ * @src: sources
+ * @dst: destinations
+ */
+void fake_req_prepare(struct kunit *test, struct offload_req *req,
+		      const struct fake_folios *src,
+		      const struct fake_folios *dst)
+{
+	KUNIT_ASSERT_EQ(test, fake_req_setup(req, src, dst), 0);
+}
+
+/**
+ * fake_req_run - submit @req and, if the broker took it, wait for it
+ * @req: a prepared request
+ *
+ * Return: the result of offload_req_submit().
+ */
+int fake_req_run(struct offload_req *req)
+{
+	int ret = offload_req_submit(req);
+
+	if (!ret)
+		offload_req_wait(req);
+	return ret;
+}
+
+/**
+ * fake_req_count - pairs of @req whose status is @status
+ * @req: the request
+ * @status: 0, -EINPROGRESS or an errno
+ *
+ * Return: the number of such pairs.
+ */
+unsigned int fake_req_count(const struct offload_req *req, int status)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < req->nr; i++)
+		n += req->status[i] == status;
+	return n;
+}
+
+/**
+ * fake_stats_read - read the counters of %FAKE_CLASS
+ * @stats: filled in
+ */
+void fake_stats_read(struct fake_stats *stats)
+{
+	struct offload_class_stats *cs = &offload_class_stats[FAKE_CLASS];
+
+	stats->submitted = atomic64_read(&cs->submitted);
+	stats->offloaded = atomic64_read(&cs->offloaded);
+	stats->cpu = atomic64_read(&cs->cpu);
+	stats->failed = atomic64_read(&cs->failed);
+	stats->declined = atomic64_read(&cs->declined);
+}
+
+/**
+ * fake_stats_since - how the counters of %FAKE_CLASS moved
+ * @delta: filled with the counters now minus @before
+ * @before: counters read earlier with fake_stats_read()
+ */
+void fake_stats_since(struct fake_stats *delta,
+		      const struct fake_stats *before)
+{
+	fake_stats_read(delta);
+	delta->submitted -= before->submitted;
+	delta->offloaded -= before->offloaded;
+	delta->cpu -= before->cpu;
+	delta->failed -= before->failed;
+	delta->declined -= before->declined;
+}
