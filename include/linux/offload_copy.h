@@ -12,6 +12,7 @@
 #include <linux/atomic.h>
 #include <linux/completion.h>
 #include <linux/errno.h>
+#include <linux/jump_label.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/migrate_mode.h>
@@ -108,8 +109,8 @@ struct offload_engine_stats {
  * @dev: backing device, if any (NULL for CPU engines).
  * @nid: NUMA node the engine is closest to, or NUMA_NO_NODE.
  * @caps: mask of &enum offload_engine_cap.
- * @min_batch: smallest number of folios worth a submission; below it the
- *	engine is not used.  0 means 1.
+ * @min_batch: smallest chunk worth handing to the engine, in base pages;
+ *	smaller chunks go elsewhere.  0 means 1.
  * @max_inflight: most chunks the engine accepts at once; 0 means no limit.
  * @weight: relative throughput used to balance work between engines;
  *	0 means %OFFLOAD_ENGINE_WEIGHT_DEFAULT.
@@ -160,7 +161,9 @@ struct offload_engine {
  * enum offload_mode - how the broker serves a class of copies
  * @OFFLOAD_MODE_OFF: the broker declines every request; the caller copies
  *	as it always did.
- * @OFFLOAD_MODE_CPU: the broker copies on the calling CPU.
+ * @OFFLOAD_MODE_CPU: the CPU copies, with the stock per-folio copy: callers
+ *	with a copy path of their own (page migration) use it, the broker
+ *	copies on the calling CPU for the others.
  * @OFFLOAD_MODE_PREFER: the route's engines copy; a chunk they cannot
  *	take or fail is copied by the calling CPU.
  * @OFFLOAD_MODE_REQUIRE: only the route's engines may copy: a folio they
@@ -186,15 +189,15 @@ enum offload_mode {
 /* Most engines a route lists. */
 #define OFFLOAD_ROUTE_MAX_ENGINES	8
 
-/* Default smallest request, in folios, that a prefer or cpu route takes. */
+/* Default smallest request, in base pages, that a prefer route takes. */
 #define OFFLOAD_ROUTE_MIN_BATCH_DEFAULT	32
 
 /**
  * struct offload_route - which engines copy a class, and how
  * @mode: see &enum offload_mode.
- * @min_batch: requests of fewer folios are declined (the caller copies
- *	them as it always did); ignored in %OFFLOAD_MODE_REQUIRE, where
- *	declining would let the CPU copy.
+ * @min_batch: requests of fewer base pages are declined (the caller
+ *	copies them as it always did; a 2 MiB THP counts 512); ignored in
+ *	%OFFLOAD_MODE_REQUIRE, where declining would let the CPU copy.
  * @nr_engines: entries used in @engines; 0 means every registered engine.
  * @engines: engine names in order of preference.  Names need not be
  *	registered: an absent engine is skipped.
@@ -307,6 +310,38 @@ struct offload_req {
 
 #ifdef CONFIG_MIGRATION_OFFLOAD
 
+DECLARE_STATIC_KEY_FALSE(offload_copy_key);
+
+/**
+ * offload_copy_enabled - whether the broker may take any copy at all
+ *
+ * True while an engine is registered or a route requires engines.  While
+ * it is false, callers skip the broker entirely, at the cost of a patched
+ * jump.
+ *
+ * Context: any context.
+ */
+static inline bool offload_copy_enabled(void)
+{
+	return static_branch_unlikely(&offload_copy_key);
+}
+
+/**
+ * offload_req_cpu_may_copy - whether the caller may copy a failed pair
+ * @req: a request the broker took
+ *
+ * False for requests of a route in %OFFLOAD_MODE_REQUIRE: their failed
+ * pairs must fail, the CPU must not copy them.
+ *
+ * Context: any context.
+ */
+static inline bool offload_req_cpu_may_copy(const struct offload_req *req)
+{
+	return req->mode != OFFLOAD_MODE_REQUIRE;
+}
+
+bool offload_class_wants(unsigned int class, unsigned long nr_pages);
+
 int offload_engine_register(struct offload_engine *eng);
 void offload_engine_unregister(struct offload_engine *eng);
 int devm_offload_engine_register(struct device *dev,
@@ -335,6 +370,22 @@ void offload_req_wait(struct offload_req *req);
 
 #else /* !CONFIG_MIGRATION_OFFLOAD */
 
+static inline bool offload_copy_enabled(void)
+{
+	return false;
+}
+
+static inline bool offload_req_cpu_may_copy(const struct offload_req *req)
+{
+	return true;
+}
+
+static inline bool offload_class_wants(unsigned int class,
+				       unsigned long nr_pages)
+{
+	return false;
+}
+
 static inline struct offload_req *offload_req_alloc(unsigned int max,
 						    gfp_t gfp)
 {
@@ -360,6 +411,12 @@ static inline int offload_req_add(struct offload_req *req, struct folio *src,
 static inline int offload_req_submit(struct offload_req *req)
 {
 	return -EOPNOTSUPP;
+}
+
+static inline int offload_req_next(struct offload_req *req,
+				   unsigned int *first, unsigned int *nr)
+{
+	return 0;
 }
 
 static inline int offload_engine_register(struct offload_engine *eng)

@@ -63,7 +63,8 @@ int offload_place(struct offload_req *req, struct offload_chunk *chunk)
 	for (i = 0; i < req->nr_engines; i++) {
 		struct offload_engine *eng = req->engines[i];
 
-		if (chunk->tried & BIT(i) || chunk->nr < eng->min_batch)
+		if (chunk->tried & BIT(i) ||
+		    chunk->bytes >> PAGE_SHIFT < eng->min_batch)
 			continue;
 		if (atomic_read(&eng->inflight) >= eng->max_inflight) {
 			busy = true;

@@ -35,6 +35,10 @@
 
 #include "internal.h"
 
+/* Enabled while an engine is registered, and by require routes. */
+DEFINE_STATIC_KEY_FALSE(offload_copy_key);
+EXPORT_SYMBOL_GPL(offload_copy_key);
+
 LIST_HEAD(offload_engines);
 /* Serialises changes to offload_engines and lookups by name. */
 DEFINE_MUTEX(offload_engines_lock);
@@ -139,6 +143,7 @@ int offload_engine_register(struct offload_engine *eng)
 	}
 	list_add_tail_rcu(&eng->list, &offload_engines);
 	mutex_unlock(&offload_engines_lock);
+	static_branch_inc(&offload_copy_key);
 
 	pr_info("engine %s registered (node %d, weight %u)\n", eng->name,
 		eng->nid, eng->weight);
@@ -175,6 +180,7 @@ void offload_engine_unregister(struct offload_engine *eng)
 	offload_engine_health_stop(eng);
 	kref_put(&eng->ref, offload_engine_release);
 	wait_for_completion(&eng->released);
+	static_branch_dec(&offload_copy_key);
 
 	pr_info("engine %s unregistered\n", eng->name);
 }

@@ -194,6 +194,16 @@ static void offload_req_put_engines(struct offload_req *req)
 		offload_engine_put(req->engines[--req->nr_engines]);
 }
 
+static unsigned long offload_req_pages(const struct offload_req *req)
+{
+	unsigned long pages = 0;
+	unsigned int i;
+
+	for (i = 0; i < req->nr; i++)
+		pages += folio_nr_pages(req->src[i]);
+	return pages;
+}
+
 /* Cut the pairs into chunks of about equal bytes, all pending. */
 static void offload_req_split(struct offload_req *req)
 {
@@ -296,8 +306,9 @@ static void offload_req_start(struct offload_req *req)
  * @req: the request, with at least one pair
  *
  * The route of @req->class decides: the request is declined (mode off, or
- * fewer pairs than the route's minimum batch, or prefer mode and no usable
- * engine), copied by the calling CPU in offload_req_next() (mode cpu), or
+ * fewer base pages than the route's minimum batch, or prefer mode and no
+ * usable engine), copied by the calling CPU in offload_req_next() (mode
+ * cpu), or
  * handed to the route's engines (prefer, require).
  *
  * Context: any context that may later sleep in offload_req_next(); does
@@ -315,7 +326,8 @@ int offload_req_submit(struct offload_req *req)
 	if (!req->nr || offload_route_get(req->class, &route))
 		return -EINVAL;
 	if (route.mode == OFFLOAD_MODE_OFF ||
-	    (route.mode != OFFLOAD_MODE_REQUIRE && req->nr < route.min_batch))
+	    (route.mode != OFFLOAD_MODE_REQUIRE &&
+	     offload_req_pages(req) < route.min_batch))
 		goto decline;
 	if (route.mode != OFFLOAD_MODE_CPU)
 		offload_req_get_engines(req, &route);

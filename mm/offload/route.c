@@ -7,10 +7,14 @@
  * offload_routes_lock, then free the old table after a grace period.
  *
  * Default route of every class: %OFFLOAD_MODE_PREFER over every registered
- * engine, for requests of at least %OFFLOAD_ROUTE_MIN_BATCH_DEFAULT
- * folios.  Smaller requests, and every request while no engine is
+ * engine, for requests of at least %OFFLOAD_ROUTE_MIN_BATCH_DEFAULT base
+ * pages.  Smaller requests, and every request while no engine is
  * registered, take the caller's own copy path unchanged, so the default is
  * never slower than the stock kernel where a batch is too small to gain.
+ *
+ * A route in require mode keeps offload_copy_key enabled, like a
+ * registered engine does: its copies must reach the broker (and fail)
+ * even when no engine is there.
  */
 
 #include <linux/mutex.h>
@@ -83,6 +87,7 @@ static int offload_route_check(const struct offload_route *route)
 int offload_route_set(unsigned int class, const struct offload_route *route)
 {
 	struct offload_routes *old, *new;
+	bool required, was_required;
 	int ret;
 
 	if (class >= OFFLOAD_NR_CLASSES)
@@ -99,6 +104,12 @@ int offload_route_set(unsigned int class, const struct offload_route *route)
 		mutex_unlock(&offload_routes_lock);
 		return -ENOMEM;
 	}
+	was_required = old->route[class].mode == OFFLOAD_MODE_REQUIRE;
+	required = route->mode == OFFLOAD_MODE_REQUIRE;
+	if (required && !was_required)
+		static_branch_inc(&offload_copy_key);
+	else if (was_required && !required)
+		static_branch_dec(&offload_copy_key);
 	new->route[class] = *route;
 	memset(&new->route[class].engines[route->nr_engines], 0,
 	       sizeof(route->engines[0]) *
@@ -130,3 +141,32 @@ int offload_route_get(unsigned int class, struct offload_route *route)
 	return 0;
 }
 EXPORT_SYMBOL_GPL(offload_route_get);
+
+/**
+ * offload_class_wants - whether a request would go to the broker
+ * @class: migration reason or %OFFLOAD_CLASS_GENERIC
+ * @nr_pages: base pages the request's folios would hold
+ *
+ * Lets a caller with its own copy path (page migration) skip building a
+ * request that the route would decline: routes off and cpu, and batches
+ * below the route's minimum in prefer mode.
+ *
+ * Context: any context.
+ * Return: true if the caller should submit a request.
+ */
+bool offload_class_wants(unsigned int class, unsigned long nr_pages)
+{
+	const struct offload_route *route;
+	bool wants;
+
+	if (class >= OFFLOAD_NR_CLASSES)
+		return false;
+	rcu_read_lock();
+	route = &rcu_dereference(offload_routes)->route[class];
+	wants = route->mode == OFFLOAD_MODE_REQUIRE ||
+		(route->mode == OFFLOAD_MODE_PREFER &&
+		 nr_pages >= route->min_batch);
+	rcu_read_unlock();
+	return wants;
+}
+EXPORT_SYMBOL_GPL(offload_class_wants);
