@@ -52,7 +52,7 @@ static void dispatch_overhead(struct kunit *test)
 	struct fake_folios *dst1 = fake_folios_alloc(test, 1, 0);
 	struct offload_req *req = fake_req_alloc(test, BENCH_LARGE_FOLIOS);
 
-	fake_engine_add(test, "null", FAKE_NULL, FAKE_NODE);
+	fake_engine_add(test, "null", OFFLOAD_TEST_NULL, FAKE_NODE);
 
 	fake_route_set(test, OFFLOAD_MODE_PREFER, 1, 1, "null");
 	bench_run(test, "null engine", req, src1, dst1, BENCH_SMALL_REQS);

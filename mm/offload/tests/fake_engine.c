@@ -2,11 +2,9 @@
 /*
  * Fake copy engines and helpers shared by the mm/offload KUnit suites.
  *
- * A fake engine copies with the CPU, the way a driver walks a chunk's
- * segments, and counts what it was given.  Its kind decides when it
- * completes a chunk: inside submit, from a work item (oldest or newest
- * first), or only when the broker aborts it.  Everything a test allocates
- * here is released by KUnit actions at the end of the test.
+ * A fake engine is a test engine (../test_engine.c) whose lifetime is the
+ * test's.  Everything a test allocates here (engines, routes, folios,
+ * requests) is released by KUnit actions at the end of the test.
  */
 
 #include <kunit/resource.h>
@@ -24,176 +22,11 @@
 /* offload_class_stats is exported for KUnit only. */
 MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 
-static struct fake_engine *to_fake(struct offload_engine *eng)
-{
-	return container_of(eng, struct fake_engine, eng);
-}
-
-static bool fake_queues(const struct fake_engine *fe)
-{
-	return fe->kind == FAKE_DELAYED || fe->kind == FAKE_OUT_OF_ORDER ||
-	       fe->kind == FAKE_NEVER;
-}
-
-/* Copy @chunk page by page, as a driver programs one descriptor a segment. */
-static void fake_copy(struct fake_engine *fe,
-		      const struct offload_chunk *chunk)
-{
-	struct offload_seg seg;
-	unsigned long pos = 0, flags;
-	size_t longest = 0, off;
-
-	while (offload_chunk_next_seg(chunk, &pos, &seg)) {
-		for (off = 0; off < seg.len; off += PAGE_SIZE)
-			memcpy_page(nth_page(seg.dst, off / PAGE_SIZE), 0,
-				    nth_page(seg.src, off / PAGE_SIZE), 0,
-				    min_t(size_t, seg.len - off, PAGE_SIZE));
-		atomic_inc(&fe->segs);
-		atomic_long_add(seg.len, &fe->seg_bytes);
-		longest = max(longest, seg.len);
-	}
-
-	spin_lock_irqsave(&fe->lock, flags);
-	fe->max_seg = max(fe->max_seg, longest);
-	spin_unlock_irqrestore(&fe->lock, flags);
-}
-
-/* Copy or fail @chunk, which @fe no longer queues, and report it. */
-static void fake_complete(struct fake_engine *fe, struct offload_chunk *chunk)
-{
-	unsigned int every = READ_ONCE(fe->fail_every);
-	unsigned long flags;
-	int status = 0;
-
-	if (every && atomic_inc_return(&fe->completed) % every == 0) {
-		atomic_inc(&fe->failed);
-		status = -EIO;
-	} else {
-		if (fe->kind != FAKE_NULL)
-			fake_copy(fe, chunk);
-		atomic_add(chunk->nr, &fe->folios);
-	}
-
-	spin_lock_irqsave(&fe->lock, flags);
-	fe->inflight--;
-	spin_unlock_irqrestore(&fe->lock, flags);
-	offload_chunk_complete(chunk, status);
-}
-
-static struct offload_chunk *fake_remove(struct fake_engine *fe,
-					 unsigned int i)
-{
-	struct offload_chunk *chunk = fe->queue[i];
-
-	lockdep_assert_held(&fe->lock);
-	memmove(&fe->queue[i], &fe->queue[i + 1],
-		(fe->nr_queued - i - 1) * sizeof(fe->queue[0]));
-	fe->nr_queued--;
-	if (i < fe->nr_issued)
-		fe->nr_issued--;
-	return chunk;
-}
-
-static int fake_submit(struct offload_engine *eng, struct offload_chunk *chunk)
-{
-	struct fake_engine *fe = to_fake(eng);
-	bool queue = fake_queues(fe);
-	unsigned long flags;
-
-	spin_lock_irqsave(&fe->lock, flags);
-	if (READ_ONCE(fe->reject) ||
-	    (queue && fe->nr_queued == FAKE_QUEUE_LEN)) {
-		spin_unlock_irqrestore(&fe->lock, flags);
-		atomic_inc(&fe->rejected);
-		return -EBUSY;
-	}
-	if (queue)
-		fe->queue[fe->nr_queued++] = chunk;
-	fe->inflight++;
-	fe->max_inflight_seen = max(fe->max_inflight_seen, fe->inflight);
-	atomic_inc(&fe->chunks);
-	spin_unlock_irqrestore(&fe->lock, flags);
-
-	if (!queue)
-		fake_complete(fe, chunk);
-	return 0;
-}
-
-static void fake_issue_pending(struct offload_engine *eng)
-{
-	struct fake_engine *fe = to_fake(eng);
-	unsigned long flags;
-
-	spin_lock_irqsave(&fe->lock, flags);
-	fe->nr_issued = fe->nr_queued;
-	spin_unlock_irqrestore(&fe->lock, flags);
-
-	if (fe->kind == FAKE_DELAYED)
-		schedule_delayed_work(&fe->work,
-				      msecs_to_jiffies(fe->delay_ms));
-	else if (fe->kind == FAKE_OUT_OF_ORDER)
-		schedule_delayed_work(&fe->work, 0);
-}
-
-static void fake_abort(struct offload_engine *eng, struct offload_chunk *chunk)
-{
-	struct fake_engine *fe = to_fake(eng);
-	bool found = false;
-	unsigned long flags;
-	unsigned int i;
-
-	spin_lock_irqsave(&fe->lock, flags);
-	for (i = 0; i < fe->nr_queued; i++) {
-		if (fe->queue[i] == chunk) {
-			fake_remove(fe, i);
-			fe->inflight--;
-			found = true;
-			break;
-		}
-	}
-	spin_unlock_irqrestore(&fe->lock, flags);
-
-	/* Lost the race with the work item: it reports the chunk itself. */
-	if (!found)
-		return;
-	atomic_inc(&fe->aborted);
-	offload_chunk_complete(chunk, -ECANCELED);
-}
-
-static const struct offload_engine_ops fake_ops = {
-	.submit		= fake_submit,
-	.issue_pending	= fake_issue_pending,
-	.abort		= fake_abort,
-};
-
-/* Take an issued chunk off the queue, the oldest or the newest. */
-static struct offload_chunk *fake_pop(struct fake_engine *fe, bool newest)
-{
-	struct offload_chunk *chunk = NULL;
-	unsigned long flags;
-
-	spin_lock_irqsave(&fe->lock, flags);
-	if (fe->nr_issued)
-		chunk = fake_remove(fe, newest ? fe->nr_issued - 1 : 0);
-	spin_unlock_irqrestore(&fe->lock, flags);
-	return chunk;
-}
-
-static void fake_work(struct work_struct *work)
-{
-	struct fake_engine *fe = container_of(to_delayed_work(work),
-					      struct fake_engine, work);
-	struct offload_chunk *chunk;
-
-	while ((chunk = fake_pop(fe, fe->kind == FAKE_OUT_OF_ORDER)))
-		fake_complete(fe, chunk);
-}
-
 /**
  * fake_engine_alloc - a fake engine, not registered yet
  * @test: the test; the engine is freed at its end
  * @name: engine name
- * @kind: see &enum fake_kind
+ * @kind: see &enum offload_test_kind
  * @nid: node of the engine, or NUMA_NO_NODE
  *
  * The caller may set the engine's limits (@eng.min_batch, ...) and the
@@ -201,18 +34,15 @@ static void fake_work(struct work_struct *work)
  *
  * Return: the engine; the test is aborted if memory runs out.
  */
-struct fake_engine *fake_engine_alloc(struct kunit *test, const char *name,
-				      enum fake_kind kind, int nid)
+struct offload_test_engine *fake_engine_alloc(struct kunit *test,
+					      const char *name,
+					      enum offload_test_kind kind,
+					      int nid)
 {
-	struct fake_engine *fe = kunit_kzalloc(test, sizeof(*fe), GFP_KERNEL);
+	struct offload_test_engine *fe = kunit_kzalloc(test, sizeof(*fe), GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, fe);
-	strscpy(fe->eng.name, name, sizeof(fe->eng.name));
-	fe->eng.ops = &fake_ops;
-	fe->eng.nid = nid;
-	fe->kind = kind;
-	spin_lock_init(&fe->lock);
-	INIT_DELAYED_WORK(&fe->work, fake_work);
+	offload_test_engine_init(fe, name, kind, nid);
 	return fe;
 }
 
@@ -226,13 +56,13 @@ struct fake_engine *fake_engine_alloc(struct kunit *test, const char *name,
  *
  * Context: process context, sleeps.
  */
-void fake_engine_unregister(struct fake_engine *fe)
+void fake_engine_unregister(struct offload_test_engine *fe)
 {
 	if (!fe->registered)
 		return;
 	fe->registered = false;
 	offload_engine_unregister(&fe->eng);
-	flush_delayed_work(&fe->work);
+	offload_test_engine_flush(fe);
 }
 
 static void fake_engine_cleanup(void *fe)
@@ -245,7 +75,7 @@ static void fake_engine_cleanup(void *fe)
  * @test: the test
  * @fe: an engine from fake_engine_alloc()
  */
-void fake_engine_register(struct kunit *test, struct fake_engine *fe)
+void fake_engine_register(struct kunit *test, struct offload_test_engine *fe)
 {
 	KUNIT_ASSERT_EQ(test, offload_engine_register(&fe->eng), 0);
 	fe->registered = true;
@@ -258,15 +88,19 @@ void fake_engine_register(struct kunit *test, struct fake_engine *fe)
  * fake_engine_add - fake_engine_alloc() and fake_engine_register()
  * @test: the test
  * @name: engine name
- * @kind: see &enum fake_kind
+ * @kind: see &enum offload_test_kind
  * @nid: node of the engine, or NUMA_NO_NODE
  *
  * Return: the registered engine, with the broker's defaults.
  */
-struct fake_engine *fake_engine_add(struct kunit *test, const char *name,
-				    enum fake_kind kind, int nid)
+struct offload_test_engine *fake_engine_add(struct kunit *test,
+					    const char *name,
+					    enum offload_test_kind kind,
+					    int nid)
 {
-	struct fake_engine *fe = fake_engine_alloc(test, name, kind, nid);
+	struct offload_test_engine *fe;
+
+	fe = fake_engine_alloc(test, name, kind, nid);
 
 	fake_engine_register(test, fe);
 	return fe;

@@ -7,8 +7,8 @@
 
 #include <kunit/test.h>
 #include <linux/offload_copy.h>
-#include <linux/spinlock.h>
-#include <linux/workqueue.h>
+
+#include "../test_engine.h"
 
 /* The class the suites route; nothing else in the kernel uses it. */
 #define FAKE_CLASS		OFFLOAD_CLASS_GENERIC
@@ -16,88 +16,16 @@
 /* Node of every request's folios: an engine on it is local. */
 #define FAKE_NODE		0
 
-/* Most chunks a queueing fake engine holds; submit returns -EBUSY above. */
-#define FAKE_QUEUE_LEN		256
-
-/**
- * enum fake_kind - how a fake engine completes the chunks it takes
- * @FAKE_INSTANT: copies and completes each chunk inside submit.
- * @FAKE_DELAYED: a work item copies and completes the issued chunks,
- *	oldest first, @delay_ms after issue_pending.
- * @FAKE_OUT_OF_ORDER: a work item copies and completes the issued chunks,
- *	newest first, right after issue_pending.
- * @FAKE_NEVER: completes a chunk only when the broker aborts it, with
- *	-ECANCELED.
- * @FAKE_NULL: completes each chunk inside submit without copying.
- */
-enum fake_kind {
-	FAKE_INSTANT,
-	FAKE_DELAYED,
-	FAKE_OUT_OF_ORDER,
-	FAKE_NEVER,
-	FAKE_NULL,
-};
-
-/**
- * struct fake_engine - a copy engine whose behaviour a test chooses
- * @eng: the engine the broker sees.
- * @kind: see &enum fake_kind.
- * @delay_ms: delay of a %FAKE_DELAYED engine.
- * @fail_every: complete every Nth chunk with -EIO without copying it
- *	(1: every chunk, 0: none).  May change while registered.
- * @reject: submit returns -EBUSY.  May change while registered.
- * @chunks: chunks taken by submit.
- * @rejected: submits answered with -EBUSY.
- * @folios: folios of the chunks completed successfully.
- * @completed: chunks completed by copying or failing, for @fail_every.
- * @failed: chunks failed on purpose (@fail_every).
- * @aborted: chunks completed by abort.
- * @segs: segments copied.
- * @seg_bytes: bytes of those segments.
- * @max_seg: longest segment seen, in bytes.
- * @max_inflight_seen: most chunks held at once.
- * @lock: protects the fields below and @max_seg, @max_inflight_seen.
- * @inflight: chunks held (taken, not yet completed).
- * @nr_queued: chunks in @queue.
- * @nr_issued: leading entries of @queue that issue_pending started.
- * @queue: chunks held by a queueing engine, oldest first.
- * @work: completes the issued chunks of a %FAKE_DELAYED or
- *	%FAKE_OUT_OF_ORDER engine.
- * @registered: offload_engine_register() succeeded and no unregister yet.
- */
-struct fake_engine {
-	struct offload_engine	eng;
-	enum fake_kind		kind;
-	unsigned int		delay_ms;
-	unsigned int		fail_every;
-	bool			reject;
-
-	atomic_t		chunks;
-	atomic_t		rejected;
-	atomic_t		folios;
-	atomic_t		completed;
-	atomic_t		failed;
-	atomic_t		aborted;
-	atomic_t		segs;
-	atomic_long_t		seg_bytes;
-	size_t			max_seg;
-	unsigned int		max_inflight_seen;
-
-	spinlock_t		lock;	/* protects the queue and maxima */
-	unsigned int		inflight;
-	unsigned int		nr_queued;
-	unsigned int		nr_issued;
-	struct offload_chunk	*queue[FAKE_QUEUE_LEN];
-	struct delayed_work	work;
-	bool			registered;
-};
-
-struct fake_engine *fake_engine_alloc(struct kunit *test, const char *name,
-				      enum fake_kind kind, int nid);
-void fake_engine_register(struct kunit *test, struct fake_engine *fe);
-struct fake_engine *fake_engine_add(struct kunit *test, const char *name,
-				    enum fake_kind kind, int nid);
-void fake_engine_unregister(struct fake_engine *fe);
+struct offload_test_engine *fake_engine_alloc(struct kunit *test,
+					      const char *name,
+					      enum offload_test_kind kind,
+					      int nid);
+void fake_engine_register(struct kunit *test, struct offload_test_engine *fe);
+struct offload_test_engine *fake_engine_add(struct kunit *test,
+					    const char *name,
+					    enum offload_test_kind kind,
+					    int nid);
+void fake_engine_unregister(struct offload_test_engine *fe);
 
 void fake_route_set(struct kunit *test, enum offload_mode mode,
 		    unsigned int min_batch, unsigned int nr_engines, ...);

@@ -45,18 +45,18 @@ static void expect_declined(struct kunit *test, const struct offload_req *req,
 	KUNIT_EXPECT_EQ(test, fake_folios_check(dst, 0), -1);
 }
 
-static bool quarantined(const struct fake_engine *fe)
+static bool quarantined(const struct offload_test_engine *fe)
 {
 	return test_bit(OFFLOAD_ENGINE_QUARANTINED, &fe->eng.flags);
 }
 
 static void local_engine_preferred(struct kunit *test)
 {
-	struct fake_engine *remote = fake_engine_add(test, "remote",
-						     FAKE_INSTANT,
+	struct offload_test_engine *remote = fake_engine_add(test, "remote",
+						     OFFLOAD_TEST_INSTANT,
 						     NUMA_NO_NODE);
-	struct fake_engine *local = fake_engine_add(test, "local",
-						    FAKE_INSTANT, FAKE_NODE);
+	struct offload_test_engine *local = fake_engine_add(test, "local",
+						    OFFLOAD_TEST_INSTANT, FAKE_NODE);
 	struct fake_folios *src = fake_folios_alloc(test, 16, 0);
 	struct fake_folios *dst = fake_folios_alloc(test, 16, 0);
 	struct offload_req *req = fake_req_alloc(test, 16);
@@ -74,10 +74,10 @@ static void local_engine_preferred(struct kunit *test)
 
 static void least_loaded_wins(struct kunit *test)
 {
-	struct fake_engine *local = fake_engine_alloc(test, "local",
-						      FAKE_DELAYED, FAKE_NODE);
-	struct fake_engine *remote = fake_engine_add(test, "remote",
-						     FAKE_INSTANT,
+	struct offload_test_engine *local = fake_engine_alloc(test, "local",
+						      OFFLOAD_TEST_DELAYED, FAKE_NODE);
+	struct offload_test_engine *remote = fake_engine_add(test, "remote",
+						     OFFLOAD_TEST_INSTANT,
 						     NUMA_NO_NODE);
 	struct fake_folios *src_a = fake_folios_alloc(test, 8, 0);
 	struct fake_folios *dst_a = fake_folios_alloc(test, 8, 0);
@@ -117,7 +117,7 @@ static void least_loaded_wins(struct kunit *test)
 
 static void max_inflight_respected(struct kunit *test)
 {
-	struct fake_engine *slow = fake_engine_alloc(test, "slow", FAKE_DELAYED,
+	struct offload_test_engine *slow = fake_engine_alloc(test, "slow", OFFLOAD_TEST_DELAYED,
 						     FAKE_NODE);
 	struct fake_folios *src_a = fake_folios_alloc(test, 32, 0);
 	struct fake_folios *dst_a = fake_folios_alloc(test, 32, 0);
@@ -159,10 +159,10 @@ static void max_inflight_respected(struct kunit *test)
 
 static void weights_honoured(struct kunit *test)
 {
-	struct fake_engine *light = fake_engine_alloc(test, "light",
-						      FAKE_DELAYED, FAKE_NODE);
-	struct fake_engine *heavy = fake_engine_alloc(test, "heavy",
-						      FAKE_DELAYED, FAKE_NODE);
+	struct offload_test_engine *light = fake_engine_alloc(test, "light",
+						      OFFLOAD_TEST_DELAYED, FAKE_NODE);
+	struct offload_test_engine *heavy = fake_engine_alloc(test, "heavy",
+						      OFFLOAD_TEST_DELAYED, FAKE_NODE);
 	struct fake_folios *src = fake_folios_alloc(test, 32, 0);
 	struct fake_folios *dst = fake_folios_alloc(test, 32, 0);
 	struct offload_req *req = fake_req_alloc(test, 32);
@@ -193,10 +193,10 @@ static void weights_honoured(struct kunit *test)
 
 static void engine_min_batch_honoured(struct kunit *test)
 {
-	struct fake_engine *big = fake_engine_alloc(test, "big", FAKE_INSTANT,
+	struct offload_test_engine *big = fake_engine_alloc(test, "big", OFFLOAD_TEST_INSTANT,
 						    FAKE_NODE);
-	struct fake_engine *small = fake_engine_add(test, "small",
-						    FAKE_INSTANT,
+	struct offload_test_engine *small = fake_engine_add(test, "small",
+						    OFFLOAD_TEST_INSTANT,
 						    NUMA_NO_NODE);
 	struct fake_folios *src = fake_folios_alloc(test, 16, 0);
 	struct fake_folios *dst = fake_folios_alloc(test, 16, 0);
@@ -221,7 +221,7 @@ static void engine_min_batch_honoured(struct kunit *test)
 
 static void route_min_batch_declines(struct kunit *test)
 {
-	struct fake_engine *eng = fake_engine_add(test, "eng", FAKE_INSTANT,
+	struct offload_test_engine *eng = fake_engine_add(test, "eng", OFFLOAD_TEST_INSTANT,
 						  FAKE_NODE);
 	struct fake_folios *src_few = fake_folios_alloc(test, 7, 0);
 	struct fake_folios *dst_few = fake_folios_alloc(test, 7, 0);
@@ -255,7 +255,7 @@ static void route_min_batch_declines(struct kunit *test)
 
 static void mode_off_declines(struct kunit *test)
 {
-	struct fake_engine *eng = fake_engine_add(test, "eng", FAKE_INSTANT,
+	struct offload_test_engine *eng = fake_engine_add(test, "eng", OFFLOAD_TEST_INSTANT,
 						  FAKE_NODE);
 	struct fake_folios *src = fake_folios_alloc(test, 4, 0);
 	struct fake_folios *dst = fake_folios_alloc(test, 4, 0);
@@ -284,7 +284,7 @@ static void mode_off_declines(struct kunit *test)
 
 static void mode_cpu_copies(struct kunit *test)
 {
-	struct fake_engine *eng = fake_engine_add(test, "eng", FAKE_INSTANT,
+	struct offload_test_engine *eng = fake_engine_add(test, "eng", OFFLOAD_TEST_INSTANT,
 						  FAKE_NODE);
 	struct fake_folios *src = fake_folios_alloc(test, 8, 0);
 	struct fake_folios *dst = fake_folios_alloc(test, 8, 0);
@@ -308,9 +308,9 @@ static void mode_cpu_copies(struct kunit *test)
 /* A chunk that an engine fails goes to the next engine of the route. */
 static void prefer_retries_next_engine(struct kunit *test)
 {
-	struct fake_engine *flaky = fake_engine_alloc(test, "flaky",
-						      FAKE_INSTANT, FAKE_NODE);
-	struct fake_engine *good = fake_engine_add(test, "good", FAKE_INSTANT,
+	struct offload_test_engine *flaky = fake_engine_alloc(test, "flaky",
+						      OFFLOAD_TEST_INSTANT, FAKE_NODE);
+	struct offload_test_engine *good = fake_engine_add(test, "good", OFFLOAD_TEST_INSTANT,
 						   NUMA_NO_NODE);
 	struct fake_folios *src = fake_folios_alloc(test, 8, 0);
 	struct fake_folios *dst = fake_folios_alloc(test, 8, 0);
@@ -345,10 +345,10 @@ static void prefer_retries_next_engine(struct kunit *test)
 /* A chunk that every engine fails is copied by the CPU. */
 static void prefer_falls_back_to_cpu(struct kunit *test)
 {
-	struct fake_engine *first = fake_engine_alloc(test, "first",
-						      FAKE_INSTANT, FAKE_NODE);
-	struct fake_engine *second = fake_engine_alloc(test, "second",
-						       FAKE_INSTANT, FAKE_NODE);
+	struct offload_test_engine *first = fake_engine_alloc(test, "first",
+						      OFFLOAD_TEST_INSTANT, FAKE_NODE);
+	struct offload_test_engine *second = fake_engine_alloc(test, "second",
+						       OFFLOAD_TEST_INSTANT, FAKE_NODE);
 	struct fake_folios *src = fake_folios_alloc(test, 2, 0);
 	struct fake_folios *dst = fake_folios_alloc(test, 2, 0);
 	struct offload_req *req = fake_req_alloc(test, 2);
@@ -384,9 +384,9 @@ static void prefer_falls_back_to_cpu(struct kunit *test)
 /* A busy engine is skipped, and the copy still happens. */
 static void busy_engine_skipped(struct kunit *test)
 {
-	struct fake_engine *busy = fake_engine_alloc(test, "busy",
-						     FAKE_INSTANT, FAKE_NODE);
-	struct fake_engine *good = fake_engine_add(test, "good", FAKE_INSTANT,
+	struct offload_test_engine *busy = fake_engine_alloc(test, "busy",
+						     OFFLOAD_TEST_INSTANT, FAKE_NODE);
+	struct offload_test_engine *good = fake_engine_add(test, "good", OFFLOAD_TEST_INSTANT,
 						   NUMA_NO_NODE);
 	struct fake_folios *src = fake_folios_alloc(test, 8, 0);
 	struct fake_folios *dst = fake_folios_alloc(test, 8, 0);
@@ -410,7 +410,7 @@ static void busy_engine_skipped(struct kunit *test)
 
 static void require_never_uses_cpu(struct kunit *test)
 {
-	struct fake_engine *bad = fake_engine_alloc(test, "bad", FAKE_INSTANT,
+	struct offload_test_engine *bad = fake_engine_alloc(test, "bad", OFFLOAD_TEST_INSTANT,
 						    FAKE_NODE);
 	struct fake_folios *src = fake_folios_alloc(test, 2, 0);
 	struct fake_folios *dst = fake_folios_alloc(test, 2, 0);
@@ -460,10 +460,10 @@ static void require_without_engine_fails(struct kunit *test)
 /* Timeouts are faults: three quarantine the engine until it is enabled. */
 static void timeout_quarantine_enable(struct kunit *test)
 {
-	struct fake_engine *stuck = fake_engine_alloc(test, "stuck",
-						      FAKE_NEVER, FAKE_NODE);
-	struct fake_engine *spare = fake_engine_add(test, "spare",
-						    FAKE_INSTANT,
+	struct offload_test_engine *stuck = fake_engine_alloc(test, "stuck",
+						      OFFLOAD_TEST_NEVER, FAKE_NODE);
+	struct offload_test_engine *spare = fake_engine_add(test, "spare",
+						    OFFLOAD_TEST_INSTANT,
 						    NUMA_NO_NODE);
 	struct fake_folios *src = fake_folios_alloc(test, 1, 0);
 	struct fake_folios *dst = fake_folios_alloc(test, 1, 0);
@@ -517,15 +517,15 @@ static void timeout_quarantine_enable(struct kunit *test)
 /* A quarantined engine that works again is re-enabled by the probe. */
 static void probe_reenables_engine(struct kunit *test)
 {
-	struct fake_engine *flaky = fake_engine_alloc(test, "flaky",
-						      FAKE_INSTANT, FAKE_NODE);
+	struct offload_test_engine *flaky = fake_engine_alloc(test, "flaky",
+						      OFFLOAD_TEST_INSTANT, FAKE_NODE);
 	struct fake_folios *src = fake_folios_alloc(test, 1, 0);
 	struct fake_folios *dst = fake_folios_alloc(test, 1, 0);
 	struct offload_req *req = fake_req_alloc(test, 1);
 	unsigned long deadline;
 	int i;
 
-	fake_engine_add(test, "spare", FAKE_INSTANT, NUMA_NO_NODE);
+	fake_engine_add(test, "spare", OFFLOAD_TEST_INSTANT, NUMA_NO_NODE);
 	flaky->fail_every = 1;
 	fake_engine_register(test, flaky);
 	fake_route_set(test, OFFLOAD_MODE_PREFER, 1, 2, "flaky", "spare");
@@ -558,10 +558,10 @@ static void probe_reenables_engine(struct kunit *test)
 /* Chunks completing in any order: each pair is reported exactly once. */
 static void out_of_order_reported_once(struct kunit *test)
 {
-	struct fake_engine *a = fake_engine_add(test, "ooo0",
-						FAKE_OUT_OF_ORDER, FAKE_NODE);
-	struct fake_engine *b = fake_engine_add(test, "ooo1",
-						FAKE_OUT_OF_ORDER, FAKE_NODE);
+	struct offload_test_engine *a = fake_engine_add(test, "ooo0",
+						OFFLOAD_TEST_OUT_OF_ORDER, FAKE_NODE);
+	struct offload_test_engine *b = fake_engine_add(test, "ooo1",
+						OFFLOAD_TEST_OUT_OF_ORDER, FAKE_NODE);
 	struct fake_folios *src = fake_folios_alloc(test, OOO_FOLIOS, 0);
 	struct fake_folios *dst = fake_folios_alloc(test, OOO_FOLIOS, 0);
 	struct offload_req *req = fake_req_alloc(test, OOO_FOLIOS);
@@ -599,7 +599,7 @@ static void out_of_order_reported_once(struct kunit *test)
 
 struct unregister_work {
 	struct work_struct	work;
-	struct fake_engine	*fe;
+	struct offload_test_engine	*fe;
 	struct completion	done;
 };
 
@@ -615,8 +615,8 @@ static void unregister_work_fn(struct work_struct *work)
 /* The request holds its engines until offload_req_next() returned 0. */
 static void unregister_waits_for_request(struct kunit *test)
 {
-	struct fake_engine *leaving = fake_engine_alloc(test, "leaving",
-							FAKE_DELAYED,
+	struct offload_test_engine *leaving = fake_engine_alloc(test, "leaving",
+							OFFLOAD_TEST_DELAYED,
 							FAKE_NODE);
 	struct fake_folios *src = fake_folios_alloc(test, 8, 0);
 	struct fake_folios *dst = fake_folios_alloc(test, 8, 0);
@@ -659,10 +659,10 @@ static void unregister_waits_for_request(struct kunit *test)
 
 static void large_folios_split_without_cap(struct kunit *test)
 {
-	struct fake_engine *pages = fake_engine_add(test, "pages",
-						    FAKE_INSTANT, FAKE_NODE);
-	struct fake_engine *whole = fake_engine_alloc(test, "whole",
-						      FAKE_INSTANT, FAKE_NODE);
+	struct offload_test_engine *pages = fake_engine_add(test, "pages",
+						    OFFLOAD_TEST_INSTANT, FAKE_NODE);
+	struct offload_test_engine *whole = fake_engine_alloc(test, "whole",
+						      OFFLOAD_TEST_INSTANT, FAKE_NODE);
 	struct fake_folios *src = fake_folios_alloc(test, LARGE_FOLIOS,
 						    LARGE_ORDER);
 	struct fake_folios *dst = fake_folios_alloc(test, LARGE_FOLIOS,
@@ -734,14 +734,14 @@ static void submitter_fn(struct work_struct *work)
 
 static void many_submitters(struct kunit *test)
 {
-	struct fake_engine *fe[2];
+	struct offload_test_engine *fe[2];
 	struct submitter *subs;
 	struct fake_stats before, delta;
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(fe); i++) {
 		fe[i] = fake_engine_alloc(test, i ? "par1" : "par0",
-					  FAKE_DELAYED, FAKE_NODE);
+					  OFFLOAD_TEST_DELAYED, FAKE_NODE);
 		fe[i]->delay_ms = 2;
 		fe[i]->eng.max_inflight = 4;
 		fake_engine_register(test, fe[i]);
@@ -785,7 +785,8 @@ static void many_submitters(struct kunit *test)
 }
 
 /* The counters of an engine agree with what the fake engine saw. */
-static void expect_engine_stats(struct kunit *test, struct fake_engine *fe)
+static void expect_engine_stats(struct kunit *test,
+				struct offload_test_engine *fe)
 {
 	struct offload_engine_stats *st = &fe->eng.stats;
 
@@ -804,11 +805,11 @@ static void expect_engine_stats(struct kunit *test, struct fake_engine *fe)
 
 static void stats_add_up(struct kunit *test)
 {
-	struct fake_engine *flaky = fake_engine_alloc(test, "flaky",
-						      FAKE_INSTANT, FAKE_NODE);
-	struct fake_engine *bad = fake_engine_alloc(test, "bad", FAKE_INSTANT,
+	struct offload_test_engine *flaky = fake_engine_alloc(test, "flaky",
+						      OFFLOAD_TEST_INSTANT, FAKE_NODE);
+	struct offload_test_engine *bad = fake_engine_alloc(test, "bad", OFFLOAD_TEST_INSTANT,
 						    FAKE_NODE);
-	struct fake_engine *good = fake_engine_add(test, "good", FAKE_INSTANT,
+	struct offload_test_engine *good = fake_engine_add(test, "good", OFFLOAD_TEST_INSTANT,
 						   FAKE_NODE);
 	struct fake_folios *src = fake_folios_alloc(test, 12, 0);
 	struct fake_folios *dst = fake_folios_alloc(test, 12, 0);
