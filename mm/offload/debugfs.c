@@ -7,12 +7,17 @@
  * classes: one line per copy class (migration reason, then "generic"):
  *	its route and counters.
  * enable: write an engine's name to take it out of quarantine.
+ * route: write "CLASS MODE MIN_BATCH [ENGINE,...]" to set a class's route,
+ *	e.g. "syscall_or_cpuset require 1 dma0chan0,mtcopy"; no engine list
+ *	means every engine.  (configfs is the admin interface; this one is
+ *	for tests and debugging.)
  */
 
 #include <linux/debugfs.h>
 #include <linux/init.h>
 #include <linux/migrate.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/string_choices.h>
 #include <linux/uaccess.h>
@@ -107,6 +112,69 @@ static const struct file_operations enable_fops = {
 	.write	= enable_write,
 };
 
+static int route_class(const char *name)
+{
+	int class;
+
+	if (!strcmp(name, "generic"))
+		return OFFLOAD_CLASS_GENERIC;
+	class = match_string(migrate_reason_names, MR_TYPES, name);
+	return class < 0 ? -EINVAL : class;
+}
+
+static int route_parse(char *buf, struct offload_route *route)
+{
+	char *class_name = strsep(&buf, " "), *mode = strsep(&buf, " ");
+	char *min_batch = strsep(&buf, " "), *engines = strsep(&buf, " ");
+	char *name;
+	int class, ret;
+
+	if (!class_name || !mode || !min_batch || buf)
+		return -EINVAL;
+	class = route_class(class_name);
+	if (class < 0)
+		return class;
+	ret = match_string(offload_mode_names, OFFLOAD_NR_MODES, mode);
+	if (ret < 0)
+		return ret;
+	route->mode = ret;
+	ret = kstrtouint(min_batch, 0, &route->min_batch);
+	if (ret)
+		return ret;
+	while (engines && (name = strsep(&engines, ","))) {
+		if (route->nr_engines == OFFLOAD_ROUTE_MAX_ENGINES)
+			return -E2BIG;
+		if (strscpy(route->engines[route->nr_engines++], name,
+			    OFFLOAD_ENGINE_NAME_LEN) < 0)
+			return -EINVAL;
+	}
+	return offload_route_set(class, route);
+}
+
+static ssize_t route_write(struct file *file, const char __user *ubuf,
+			   size_t count, loff_t *ppos)
+{
+	struct offload_route *route;
+	char *buf;
+	int ret;
+
+	if (count > PAGE_SIZE)
+		return -EINVAL;
+	buf = memdup_user_nul(ubuf, count);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	route = kzalloc(sizeof(*route), GFP_KERNEL);
+	ret = route ? route_parse(strim(buf), route) : -ENOMEM;
+	kfree(route);
+	kfree(buf);
+	return ret ? ret : count;
+}
+
+static const struct file_operations route_fops = {
+	.owner	= THIS_MODULE,
+	.write	= route_write,
+};
+
 static int __init offload_debugfs_init(void)
 {
 	struct dentry *dir = debugfs_create_dir("offload", NULL);
@@ -114,6 +182,7 @@ static int __init offload_debugfs_init(void)
 	debugfs_create_file("engines", 0444, dir, NULL, &engines_fops);
 	debugfs_create_file("classes", 0444, dir, NULL, &classes_fops);
 	debugfs_create_file("enable", 0200, dir, NULL, &enable_fops);
+	debugfs_create_file("route", 0200, dir, NULL, &route_fops);
 	return 0;
 }
 late_initcall(offload_debugfs_init);
