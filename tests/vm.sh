@@ -7,8 +7,9 @@
 # port 0 (the kernel log) goes to $LOGS/<mode>-console.log, serial port 1
 # (test or report output) to $LOGS/<mode>-output.log.
 #
-# test: runs the kselftests, then records in $RESULTS: the boot-time KUnit
-#       results, the kselftest results, whether the guest finished in time
+# test: loads the KUnit modules and runs the kselftests, then records in
+#       $RESULTS: the KUnit results (built-in and module suites), the
+#       kselftest results, whether the guest finished in time
 #       and whether its kernel log is free of oops, BUG, WARNING, lockdep,
 #       KASAN and similar reports.
 # run:  prints the guest's demo report.
@@ -117,10 +118,24 @@ collect()
 		echo "$log" | head -n 20 | sed 's/^/  | /'
 	fi
 
-	python3 "$SRC/tools/testing/kunit/kunit.py" parse \
-		--json="$RESULTS/vm-kunit.json" "$CONSOLE" >"$LOGS/vm-kunit.log" 2>&1
-	python3 "$TOP/tests/results.py" kunit-json kunit-boot \
-		"$RESULTS/vm-kunit.json" "$RESULTS/vm-kunit.tsv"
+	# One KTAP report per run of KUnit: at boot for built-in suites (an
+	# empty "1..0" one if there are none), at load for each module.
+	rm -f "$LOGS"/vm-ktap-*.log
+	awk -v out="$LOGS/vm-ktap-" '/^\[[ 0-9.]+\] KTAP version/ { n++ }
+		n { sub(/\r$/, ""); print > (out n ".log") }' "$CONSOLE"
+	: >"$RESULTS/vm-kunit.tsv"
+	for log in "$LOGS"/vm-ktap-*.log; do
+		[ -f "$log" ] || continue
+		grep -q -E '^\[[ 0-9.]+\] 1\.\.0$' "$log" && continue
+		python3 "$SRC/tools/testing/kunit/kunit.py" parse \
+			--json="${log%.log}.json" "$log" >"${log%.log}.parsed" 2>&1
+		python3 "$TOP/tests/results.py" kunit-json kunit-guest \
+			"${log%.log}.json" "$RESULTS/vm-kunit.part"
+		cat "$RESULTS/vm-kunit.part" >>"$RESULTS/vm-kunit.tsv"
+		rm "$RESULTS/vm-kunit.part"
+	done
+	[ -s "$RESULTS/vm-kunit.tsv" ] ||
+		check kunit "any KUnit suite ran" FAIL
 	python3 "$TOP/tests/results.py" tap kselftest "$OUTPUT" \
 		"$RESULTS/vm-kselftest.tsv"
 }

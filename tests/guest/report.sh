@@ -1,6 +1,30 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# The "make run" report, printed by the guest.
+# The "make run" report, printed by the guest: the machine, one checked
+# migration on the stock path, then the same through the offload broker
+# with a test engine on each node, and what the broker counted.
+
+MIB=${MIGRATE_MIB:-64}
+OFFLOAD=/sys/kernel/debug/offload
+CONTROL=/sys/kernel/debug/offload_test_engine/control
+
+migrate()
+{
+	/selftests/mm_offload/migrate_report -s "$MIB" >/tmp/report 2>&1
+	rc=$?
+	sed 's/^/  /' /tmp/report
+	[ $rc -eq 0 ] || echo "  migrate_report FAILED (exit $rc)"
+}
+
+engines()
+{
+	echo "Registered copy engines:"
+	if grep -q . $OFFLOAD/engines; then
+		cut -d' ' -f1-9 $OFFLOAD/engines | sed 's/^/  /'
+	else
+		echo "  (none: migrations copy on the CPU)"
+	fi
+}
 
 echo "mm/offload demo on Linux $(uname -r)"
 echo
@@ -11,15 +35,28 @@ for d in /sys/devices/system/node/node[0-9]*; do
 	echo "  node$n: cpus $(cat "$d/cpulist"), $mem"
 done
 echo
-echo "Registered copy engines:"
-if [ -s /sys/kernel/debug/offload/engines ]; then
-	sed 's/^/  /' /sys/kernel/debug/offload/engines
-else
-	echo "  (none: migrations copy on the CPU)"
-fi
+engines
 echo
-echo "Migration between nodes (move_pages(2)):"
-/selftests/mm_offload/migrate_report -s "${MIGRATE_MIB:-64}" >/tmp/report 2>&1
-rc=$?
-sed 's/^/  /' /tmp/report
-[ $rc -eq 0 ] || echo "  migrate_report FAILED (exit $rc)"
+echo "Migration between nodes (move_pages(2)), stock path:"
+migrate
+
+echo
+if ! modprobe offload_test_engine 2>/dev/null; then
+	echo "(no test engine module: nothing more to show)"
+	exit 0
+fi
+for n in /sys/devices/system/node/node[0-9]*; do
+	n=${n##*/node}
+	echo "add test$n kind=delayed node=$n large=1" >$CONTROL
+done
+engines
+echo
+echo "Migration between nodes (move_pages(2)), through the broker:"
+migrate
+echo
+echo "What the broker did, per reason (folios):"
+grep -v 'submitted=0 ' $OFFLOAD/classes | sed 's/^/  /'
+echo "Per engine:"
+awk '{ printf "  %s", $1; for (i = 2; i <= NF; i++)
+	if ($i ~ /^(submitted|folios|bytes|errors|busy_ns)=/) printf " %s", $i;
+	print "" }' $OFFLOAD/engines
