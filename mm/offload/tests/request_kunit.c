@@ -909,6 +909,40 @@ static void expect_route_refused(struct kunit *test, unsigned int class,
 	KUNIT_EXPECT_MEMEQ(test, &now, good, sizeof(now));
 }
 
+/*
+ * What page migration asks before building a request: the static key and
+ * offload_class_wants(), whose thresholds count base pages.
+ */
+static void migration_gate(struct kunit *test)
+{
+	struct offload_test_engine *fe;
+
+	if (offload_copy_enabled())
+		kunit_skip(test, "an engine or a require route is already in place");
+
+	fe = fake_engine_add(test, "gate", OFFLOAD_TEST_INSTANT, FAKE_NODE);
+	KUNIT_EXPECT_TRUE(test, offload_copy_enabled());
+	fake_engine_unregister(fe);
+	KUNIT_EXPECT_FALSE(test, offload_copy_enabled());
+
+	fake_route_set(test, OFFLOAD_MODE_PREFER, 32, 0);
+	KUNIT_EXPECT_FALSE(test, offload_class_wants(FAKE_CLASS, 31));
+	KUNIT_EXPECT_TRUE(test, offload_class_wants(FAKE_CLASS, 32));
+	/* One 2 MiB THP is 512 base pages. */
+	KUNIT_EXPECT_TRUE(test, offload_class_wants(FAKE_CLASS, 512));
+	KUNIT_EXPECT_FALSE(test, offload_class_wants(OFFLOAD_NR_CLASSES, 512));
+
+	fake_route_set(test, OFFLOAD_MODE_CPU, 1, 0);
+	KUNIT_EXPECT_FALSE(test, offload_class_wants(FAKE_CLASS, 512));
+	fake_route_set(test, OFFLOAD_MODE_OFF, 1, 0);
+	KUNIT_EXPECT_FALSE(test, offload_class_wants(FAKE_CLASS, 512));
+
+	/* A require route must reach the broker even with no engine. */
+	fake_route_set(test, OFFLOAD_MODE_REQUIRE, 32, 0);
+	KUNIT_EXPECT_TRUE(test, offload_class_wants(FAKE_CLASS, 1));
+	KUNIT_EXPECT_TRUE(test, offload_copy_enabled());
+}
+
 static void route_set_validation(struct kunit *test)
 {
 	struct offload_route *good = kunit_kzalloc(test, sizeof(*good),
@@ -981,6 +1015,7 @@ static struct kunit_case offload_request_cases[] = {
 	KUNIT_CASE(many_submitters),
 	KUNIT_CASE(stats_add_up),
 	KUNIT_CASE(req_add_errors),
+	KUNIT_CASE(migration_gate),
 	KUNIT_CASE(route_set_validation),
 	{}
 };
