@@ -3,7 +3,10 @@
 #
 # vm.sh test|run|shell: boot the test kernel in QEMU.
 #
-# The guest has two NUMA nodes, each a socket with its own CPUs and memory.  Serial
+# The guest has two NUMA nodes, each a socket with its own CPUs and memory,
+# and a third, CPU-less and slower node (a lower memory tier), see
+# numa_args().  Part of the memory is ZONE_MOVABLE (movablecore=), so that
+# memory blocks can be offlined.  Serial
 # port 0 (the kernel log) goes to $LOGS/<mode>-console.log, serial port 1
 # (test or report output) to $LOGS/<mode>-output.log.
 #
@@ -20,7 +23,8 @@ set -u
 MODE=${1:-test}
 VM_TIMEOUT=${VM_TIMEOUT:-900}
 VM_CPUS_PER_NODE=${VM_CPUS_PER_NODE:-2}
-VM_MEM_PER_NODE=${VM_MEM_PER_NODE:-1G}
+VM_MEM_PER_NODE=${VM_MEM_PER_NODE:-1}	# GiB
+VM_MOVABLE=${VM_MOVABLE:-768M}		# ZONE_MOVABLE, for hotplug tests
 KERNEL=$BUILD/x86/arch/x86/boot/bzImage
 INITRD=$BUILD/initramfs/initramfs.cpio.gz
 CONSOLE=$LOGS/$MODE-console.log
@@ -37,15 +41,35 @@ BAD_LOG='Oops|BUG:|kernel BUG|WARNING:|Kernel panic|KASAN|UBSAN|KFENCE|'\
 [ -f "$INITRD" ] || die "no initramfs at $INITRD: run 'make vmtest'"
 mkdir -p "$LOGS" "$RESULTS"
 
+# Nodes 0 and 1: DRAM, each with its own CPUs (one socket per node).
+# Node 2: CPU-less slow memory.  HMAT latencies and bandwidths put it in a
+# lower memory tier, so reclaim on node 0 or 1 can demote to it.
 numa_args()
 {
-	local n cpu=0 last
+	local n i cpu=0 last lat bw
 
-	for n in 0 1; do
+	for n in 0 1 2; do
+		echo "-object memory-backend-ram,id=m$n,size=${VM_MEM_PER_NODE}G"
+		if [ $n -eq 2 ]; then
+			echo "-numa node,nodeid=2,memdev=m2,initiator=0"
+			continue
+		fi
 		last=$((cpu + VM_CPUS_PER_NODE - 1))
-		echo "-object memory-backend-ram,id=m$n,size=$VM_MEM_PER_NODE"
-		echo "-numa node,nodeid=$n,cpus=$cpu-$last,memdev=m$n"
+		echo "-numa node,nodeid=$n,cpus=$cpu-$last,memdev=m$n,initiator=$n"
 		cpu=$((last + 1))
+	done
+	for i in 0 1; do
+		for n in 0 1 2; do
+			if [ $n -eq 2 ]; then
+				lat=$((100 + 10 * i)) bw=2G
+			elif [ $n -eq $i ]; then
+				lat=10 bw=20G
+			else
+				lat=20 bw=10G
+			fi
+			echo "-numa hmat-lb,initiator=$i,target=$n,hierarchy=memory,data-type=access-latency,latency=$lat"
+			echo "-numa hmat-lb,initiator=$i,target=$n,hierarchy=memory,data-type=access-bandwidth,bandwidth=$bw"
+		done
 	done
 }
 
@@ -56,11 +80,11 @@ qemu()
 
 	# shellcheck disable=SC2046
 	timeout --foreground "$limit" qemu-system-x86_64 \
-		-accel "$accel" -machine pc -cpu max \
+		-accel "$accel" -machine pc,hmat=on -cpu max \
 		-smp $((2 * VM_CPUS_PER_NODE)),sockets=2,cores=$VM_CPUS_PER_NODE \
-		-m $((2 * ${VM_MEM_PER_NODE%G}))G $(numa_args) \
+		-m $((3 * VM_MEM_PER_NODE))G $(numa_args) \
 		-kernel "$KERNEL" -initrd "$INITRD" \
-		-append "console=ttyS0 panic=-1 oops=panic offload.mode=$mode" \
+		-append "console=ttyS0 panic=-1 oops=panic movablecore=$VM_MOVABLE offload.mode=$mode" \
 		-display none -monitor none -no-reboot \
 		-serial "${serial:-file:$console}" -serial "file:$output"
 }

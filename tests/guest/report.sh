@@ -54,6 +54,9 @@ echo
 echo "Migration between nodes (move_pages(2)), through the broker:"
 migrate
 echo
+echo "Compaction of all zones (/proc/sys/vm/compact_memory), through the broker"
+echo 1 >/proc/sys/vm/compact_memory
+echo
 echo "What the broker did, per reason (folios):"
 grep -v 'submitted=0 ' $OFFLOAD/classes | sed 's/^/  /'
 echo "Per engine:"
