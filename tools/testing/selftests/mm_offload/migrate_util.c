@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Helpers shared by the mm_offload migration selftest and migrate_report.
+ * Helpers shared by the mm_offload migration selftests and migrate_report.
  * See migrate_util.h for an overview.
  */
 
@@ -256,6 +256,26 @@ const char *mig_thp_mode_name(enum mig_thp_mode mode)
 }
 
 /**
+ * mig_thp_unavailable() - why PMD-sized THPs cannot be tested here
+ *
+ * Return: a reason for a skip message, or NULL if THPs can be had (with
+ * MADV_HUGEPAGE, see mig_region_alloc()).
+ */
+const char *mig_thp_unavailable(void)
+{
+	switch (mig_thp_mode()) {
+	case MIG_THP_UNSUPPORTED:
+		return "THP not supported (no /sys/kernel/mm/transparent_hugepage/enabled)";
+	case MIG_THP_NEVER:
+		return "THP disabled (transparent_hugepage/enabled is never)";
+	case MIG_THP_TASK_DISABLED:
+		return "THP disabled for this task by prctl(PR_SET_THP_DISABLE)";
+	default:
+		return NULL;
+	}
+}
+
+/**
  * mig_thp_kb() - anonymous THP backing of a range
  * @addr: start of the range
  * @len: length of the range
@@ -294,27 +314,18 @@ long mig_thp_kb(const void *addr, size_t len)
 	return total;
 }
 
-/**
- * mig_region_alloc() - map an anonymous test region
- * @r: region to set up
- * @len: usable length; a multiple of the base page size for
- *	%MIG_BASE_PAGES, of the THP size for %MIG_THP and of twice the THP
- *	size for %MIG_MIXED
- * @backing: how to advise the region
- *
- * The region is aligned to the THP size and surrounded by PROT_NONE guard
- * pages.  It is not populated; see mig_region_fill().
- *
- * Return: 0 or -errno.
+/*
+ * Reserve an inaccessible range for a region of @len bytes backed as
+ * @backing, aligned to the THP size with a guard page on each side, and
+ * fill in @r; the caller then maps or unprotects [@r->addr, + @len).
  */
-int mig_region_alloc(struct mig_region *r, size_t len, enum mig_backing backing)
+static int region_reserve(struct mig_region *r, size_t len,
+			  enum mig_backing backing)
 {
 	size_t page_size = sysconf(_SC_PAGESIZE);
 	size_t align = mig_thp_size();
-	size_t half = len / 2;
 	size_t granule;
 	uintptr_t start;
-	int ret = 0;
 
 	memset(r, 0, sizeof(*r));
 	if (align < page_size)
@@ -350,6 +361,30 @@ int mig_region_alloc(struct mig_region *r, size_t len, enum mig_backing backing)
 	r->page_size = page_size;
 	r->align = align;
 	r->backing = backing;
+	return 0;
+}
+
+/**
+ * mig_region_alloc() - map an anonymous test region
+ * @r: region to set up
+ * @len: usable length; a multiple of the base page size for
+ *	%MIG_BASE_PAGES, of the THP size for %MIG_THP and of twice the THP
+ *	size for %MIG_MIXED
+ * @backing: how to advise the region
+ *
+ * The region is aligned to the THP size and surrounded by PROT_NONE guard
+ * pages.  It is not populated; see mig_region_fill().
+ *
+ * Return: 0 or -errno.
+ */
+int mig_region_alloc(struct mig_region *r, size_t len, enum mig_backing backing)
+{
+	size_t half = len / 2;
+	int ret;
+
+	ret = region_reserve(r, len, backing);
+	if (ret)
+		return ret;
 
 	if (mprotect(r->addr, len, PROT_READ | PROT_WRITE)) {
 		ret = -errno;
@@ -378,6 +413,43 @@ int mig_region_alloc(struct mig_region *r, size_t len, enum mig_backing backing)
 	}
 	if (!ret)
 		return 0;
+fail:
+	mig_region_free(r);
+	return ret;
+}
+
+/**
+ * mig_region_map_fd() - map a file as a shared test region
+ * @r: region to set up
+ * @fd: file to map, e.g. a memfd, at least @len bytes long
+ * @len: length of the mapping, a multiple of the base page size
+ *
+ * Maps [0, @len) of @fd MAP_SHARED, aligned and guarded as
+ * mig_region_alloc() does, and advises it MADV_NOHUGEPAGE: the region is
+ * made of base pages (%MIG_BASE_PAGES).  Every mapping of the same file
+ * made this way, in this process or another one, shows the same pages.
+ * The region is not populated; see mig_region_fill().
+ *
+ * Return: 0 or -errno.
+ */
+int mig_region_map_fd(struct mig_region *r, int fd, size_t len)
+{
+	int ret;
+
+	ret = region_reserve(r, len, MIG_BASE_PAGES);
+	if (ret)
+		return ret;
+
+	if (mmap(r->addr, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		 fd, 0) == MAP_FAILED) {
+		ret = -errno;
+		goto fail;
+	}
+	if (madvise(r->addr, len, MADV_NOHUGEPAGE) && errno != EINVAL) {
+		ret = -errno;
+		goto fail;
+	}
+	return 0;
 fail:
 	mig_region_free(r);
 	return ret;
@@ -457,16 +529,12 @@ int mig_region_fill(struct mig_region *r, uint64_t seed, int node)
 	size_t words = r->page_size / sizeof(uint64_t);
 	size_t i, w, npages = mig_region_pages(r);
 	uint64_t seed_key = mix64(seed);
-	unsigned long mask[NODE_MASK_LONGS] = { 0 };
+	int ret;
 
 	if (node >= 0) {
-		if (node >= MIG_MAX_NODES)
-			return -EINVAL;
-		mask_set(mask, node);
-		/* maxnode counts one bit more than the mask holds, cf. get_nodes(). */
-		if (syscall(SYS_mbind, r->addr, r->len, MPOL_BIND, mask,
-			    MIG_MAX_NODES + 1, 0))
-			return -errno;
+		ret = mig_mbind(r->addr, r->len, MPOL_BIND, node, 0);
+		if (ret)
+			return ret;
 	}
 
 	for (i = 0; i < npages; i++) {
@@ -562,6 +630,27 @@ static void **region_page_array(const struct mig_region *r)
  *	is on, or a negative errno
  * @stats: if not NULL, receives retry statistics
  *
+ * Same as mig_move_region_flags() with %MPOL_MF_MOVE: pages that other
+ * processes map too are left alone (their status is -EACCES).
+ */
+long mig_move_region(const struct mig_region *r, int node, int *status,
+		     struct mig_move_stats *stats)
+{
+	return mig_move_region_flags(r, node, MPOL_MF_MOVE, status, stats);
+}
+
+/**
+ * mig_move_region_flags() - move every base page of a region to a node
+ * @r: region
+ * @node: target node
+ * @flags: move_pages(2) flags, %MPOL_MF_MOVE or %MPOL_MF_MOVE_ALL (which
+ *	also moves pages other processes map, and needs CAP_SYS_NICE)
+ * @status: receives mig_region_pages(@r) per-page results: the node a page
+ *	is on, or a negative errno.  When move_pages(2) fails to migrate
+ *	some pages (a positive return value) it leaves the entries of the
+ *	pages it had queued as they were: fill @status beforehand to tell.
+ * @stats: if not NULL, receives retry statistics
+ *
  * All base page addresses are passed in one move_pages(2) call.  Pages that
  * come back with -EBUSY are passed again, up to %MIG_MOVE_RETRIES times, as
  * move_pages(2) documents -EBUSY as transient.  The common case is a THP:
@@ -572,8 +661,8 @@ static void **region_page_array(const struct mig_region *r)
  * Return: 0 when the kernel processed all pages (see @status), the positive
  * number of pages the kernel could not migrate, or -errno.
  */
-long mig_move_region(const struct mig_region *r, int node, int *status,
-		     struct mig_move_stats *stats)
+long mig_move_region_flags(const struct mig_region *r, int node, int flags,
+			   int *status, struct mig_move_stats *stats)
 {
 	size_t i, k, n = mig_region_pages(r);
 	void **pages, **retry_pages = NULL;
@@ -595,7 +684,7 @@ long mig_move_region(const struct mig_region *r, int node, int *status,
 	for (i = 0; i < n; i++)
 		nodes[i] = node;
 
-	ret = sys_move_pages(n, pages, nodes, status, MPOL_MF_MOVE);
+	ret = sys_move_pages(n, pages, nodes, status, flags);
 	if (stats)
 		stats->passes = 1;
 
@@ -610,7 +699,7 @@ long mig_move_region(const struct mig_region *r, int node, int *status,
 			break;
 
 		ret = sys_move_pages(k, retry_pages, nodes, retry_status,
-				     MPOL_MF_MOVE);
+				     flags);
 		if (stats) {
 			stats->passes++;
 			stats->retried += k;
@@ -668,6 +757,70 @@ size_t mig_count_misplaced(const int *status, size_t n, int node,
 		bad++;
 	}
 	return bad;
+}
+
+/**
+ * mig_describe_status() - describe a move_pages(2) status entry
+ * @buf: receives e.g. "node 1" or "error -14 (Bad address)"
+ * @size: size of @buf
+ * @status: the entry: a node id or a negative errno
+ */
+void mig_describe_status(char *buf, size_t size, int status)
+{
+	if (status >= 0)
+		snprintf(buf, size, "node %d", status);
+	else
+		snprintf(buf, size, "error %d (%s)", status, strerror(-status));
+}
+
+/**
+ * mig_mbind() - set the memory policy of a range to one node
+ * @addr: start of the range, page aligned
+ * @len: length of the range
+ * @mode: policy mode, e.g. %MPOL_BIND or %MPOL_PREFERRED
+ * @node: the policy's only node
+ * @flags: mbind(2) flags, e.g. 0 or %MPOL_MF_MOVE to also move the pages
+ *	already there that do not follow the new policy
+ *
+ * Return: 0 or -errno.
+ */
+int mig_mbind(void *addr, size_t len, int mode, int node, unsigned int flags)
+{
+	unsigned long mask[NODE_MASK_LONGS] = { 0 };
+
+	if (node < 0 || node >= MIG_MAX_NODES)
+		return -EINVAL;
+	mask_set(mask, node);
+	/* maxnode counts one bit more than the mask holds, cf. get_nodes(). */
+	if (syscall(SYS_mbind, addr, len, mode, mask, MIG_MAX_NODES + 1,
+		    flags))
+		return -errno;
+	return 0;
+}
+
+/**
+ * mig_migrate_pages() - move a process's pages from one node to another
+ * @pid: the process, 0 for the caller
+ * @from: node to move pages off
+ * @to: node to move them to
+ *
+ * migrate_pages(2) moves every page of @pid that is on @from; with
+ * CAP_SYS_NICE also the pages other processes map too.
+ *
+ * Return: the number of pages that could not be moved, or -errno.
+ */
+long mig_migrate_pages(pid_t pid, int from, int to)
+{
+	unsigned long old[NODE_MASK_LONGS] = { 0 };
+	unsigned long new[NODE_MASK_LONGS] = { 0 };
+	long ret;
+
+	if (from < 0 || from >= MIG_MAX_NODES || to < 0 || to >= MIG_MAX_NODES)
+		return -EINVAL;
+	mask_set(old, from);
+	mask_set(new, to);
+	ret = syscall(SYS_migrate_pages, pid, MIG_MAX_NODES + 1, old, new);
+	return ret < 0 ? -errno : ret;
 }
 
 /* CLOCK_MONOTONIC in nanoseconds. */

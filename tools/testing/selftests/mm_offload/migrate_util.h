@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers shared by the mm_offload page migration selftest and the
+ * Helpers shared by the mm_offload page migration selftests and the
  * migrate_report demo tool: NUMA node discovery, test regions made of base
- * pages and/or transparent huge pages, a per-page data pattern with a
- * checksum, raw move_pages(2) wrappers and a monotonic clock.
+ * pages and/or transparent huge pages (private anonymous, or a shared
+ * mapping of a file such as a memfd), a per-page data pattern with a
+ * checksum, raw move_pages(2), mbind(2) and migrate_pages(2) wrappers and a
+ * monotonic clock.
  *
  * Only raw system calls are used (no libnuma), so the programs can be linked
  * statically and run from a minimal initramfs.
@@ -14,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Highest node count the helpers handle (kernel MAX_NUMNODES limit). */
 #define MIG_MAX_NODES		1024
@@ -41,7 +44,8 @@ enum mig_thp_mode {
 };
 
 /*
- * struct mig_region - an anonymous private test mapping
+ * struct mig_region - a test mapping: anonymous private, or a shared
+ *	mapping of a file (mig_region_map_fd())
  * @addr: start of the usable range, aligned to @align.
  * @len: length of the usable range in bytes.
  * @page_size: base page size.
@@ -75,10 +79,12 @@ int mig_memory_nodes(int *nodes, int max);
 size_t mig_thp_size(void);
 enum mig_thp_mode mig_thp_mode(void);
 const char *mig_thp_mode_name(enum mig_thp_mode mode);
+const char *mig_thp_unavailable(void);
 long mig_thp_kb(const void *addr, size_t len);
 
 /* Test regions */
 int mig_region_alloc(struct mig_region *r, size_t len, enum mig_backing backing);
+int mig_region_map_fd(struct mig_region *r, int fd, size_t len);
 void mig_region_free(struct mig_region *r);
 size_t mig_region_pages(const struct mig_region *r);
 int mig_region_fill(struct mig_region *r, uint64_t seed, int node);
@@ -90,9 +96,14 @@ const char *mig_backing_name(enum mig_backing backing);
 /* Page migration */
 long mig_move_region(const struct mig_region *r, int node, int *status,
 		     struct mig_move_stats *stats);
+long mig_move_region_flags(const struct mig_region *r, int node, int flags,
+			   int *status, struct mig_move_stats *stats);
 long mig_query_region(const struct mig_region *r, int *status);
 size_t mig_count_misplaced(const int *status, size_t n, int node,
 			   size_t *first_bad);
+void mig_describe_status(char *buf, size_t size, int status);
+int mig_mbind(void *addr, size_t len, int mode, int node, unsigned int flags);
+long mig_migrate_pages(pid_t pid, int from, int to);
 
 /* Time */
 uint64_t mig_now_ns(void);

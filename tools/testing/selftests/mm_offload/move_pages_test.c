@@ -53,29 +53,6 @@ FIXTURE_TEARDOWN(move_pages)
 	free(self->status);
 }
 
-/* Why THP tests cannot run, or NULL if they can. */
-static const char *thp_unavailable(void)
-{
-	switch (mig_thp_mode()) {
-	case MIG_THP_UNSUPPORTED:
-		return "THP not supported (no /sys/kernel/mm/transparent_hugepage/enabled)";
-	case MIG_THP_NEVER:
-		return "THP disabled (transparent_hugepage/enabled is never)";
-	case MIG_THP_TASK_DISABLED:
-		return "THP disabled for this task by prctl(PR_SET_THP_DISABLE)";
-	default:
-		return NULL;
-	}
-}
-
-static void describe_status(char *buf, size_t size, int status)
-{
-	if (status >= 0)
-		snprintf(buf, size, "node %d", status);
-	else
-		snprintf(buf, size, "error %d (%s)", status, strerror(-status));
-}
-
 /* Assert that every entry of self->status is @node. */
 static void check_status(struct __test_metadata *_metadata,
 			 FIXTURE_DATA(move_pages) *self, const char *what,
@@ -87,7 +64,7 @@ static void check_status(struct __test_metadata *_metadata,
 
 	bad = mig_count_misplaced(self->status, npages, node, &first);
 	if (bad) {
-		describe_status(actual, sizeof(actual), self->status[first]);
+		mig_describe_status(actual, sizeof(actual), self->status[first]);
 		TH_LOG("%s: %zu of %zu pages wrong; page %zu (%p): expected node %d, got %s",
 		       what, bad, npages, first,
 		       self->region.addr + first * self->region.page_size,
@@ -246,7 +223,7 @@ TEST_F_TIMEOUT(move_pages, base_pages, TEST_TIMEOUT)
 /* 16 MiB of PMD-sized THPs, which must survive migration unsplit. */
 TEST_F_TIMEOUT(move_pages, thp, TEST_TIMEOUT)
 {
-	const char *reason = thp_unavailable();
+	const char *reason = mig_thp_unavailable();
 
 	if (reason)
 		SKIP(return, "%s", reason);
@@ -257,7 +234,7 @@ TEST_F_TIMEOUT(move_pages, thp, TEST_TIMEOUT)
 /* 8 MiB of THPs followed by 8 MiB of base pages, moved in one call. */
 TEST_F_TIMEOUT(move_pages, mixed, TEST_TIMEOUT)
 {
-	const char *reason = thp_unavailable();
+	const char *reason = mig_thp_unavailable();
 
 	if (reason)
 		SKIP(return, "%s", reason);

@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Helpers for the mm/offload debugfs interface.  See offload_ctl.h.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "offload_ctl.h"
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+
+/* Longest command written: a route naming OFFLOAD_ROUTE_MAX_ENGINES. */
+#define CMD_MAX		512
+
+static int vwrite_cmd(const char *path, const char *fmt, va_list ap)
+{
+	char buf[CMD_MAX];
+	ssize_t n;
+	int fd, len, ret = 0;
+
+	len = vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (len < 0 || len >= (int)sizeof(buf))
+		return -E2BIG;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, buf, len);
+	if (n < 0)
+		ret = -errno;
+	else if (n != len)
+		ret = -EIO;
+	close(fd);
+	return ret;
+}
+
+/**
+ * offctl_write() - write one command to a debugfs file, in one write(2)
+ * @path: the file
+ * @fmt: printf format of the command
+ *
+ * Return: 0, or -errno of open(2) or write(2) (e.g. -EINVAL, -EEXIST or
+ * -ENOENT for a command the kernel refused).
+ */
+int offctl_write(const char *path, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = vwrite_cmd(path, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+/**
+ * offctl_te_cmd() - write one command to the test engines' control file
+ * @fmt: printf format of the command, e.g. "add %s kind=ooo node=%d"
+ *
+ * Return: as offctl_write().
+ */
+int offctl_te_cmd(const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = vwrite_cmd(OFFCTL_TE_CONTROL, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+/**
+ * offctl_te_available() - make sure the test engines can be created
+ *
+ * Loads module offload_test_engine with modprobe if its control file is
+ * not there yet.
+ *
+ * Return: 0 if the control file is writable, else -errno (-ENOENT: no
+ * mm/offload debugfs, or the module is missing or failed to load).
+ */
+int offctl_te_available(void)
+{
+	if (!access(OFFCTL_TE_CONTROL, W_OK))
+		return 0;
+	if (access(OFFCTL_DEBUGFS, F_OK))
+		return -errno;
+	/* A failure shows as a missing control file. */
+	if (system("modprobe " OFFCTL_TE_MODULE " >/dev/null 2>&1") == -1)
+		return -errno;
+	return access(OFFCTL_TE_CONTROL, W_OK) ? -errno : 0;
+}
+
+/**
+ * offctl_route_set() - set the route of a copy class
+ * @class: class name (a migration reason, or "generic")
+ * @mode: "off", "cpu", "prefer" or "require"
+ * @min_batch: smallest request the route takes
+ * @engines: comma-separated engine names, or NULL for every engine
+ *
+ * Return: as offctl_write().
+ */
+int offctl_route_set(const char *class, const char *mode,
+		     unsigned int min_batch, const char *engines)
+{
+	if (engines && *engines)
+		return offctl_write(OFFCTL_ROUTE, "%s %s %u %s", class, mode,
+				    min_batch, engines);
+	return offctl_write(OFFCTL_ROUTE, "%s %s %u", class, mode, min_batch);
+}
+
+/**
+ * offctl_route_reset() - give a class its boot-time route back
+ * @class: class name
+ *
+ * Return: as offctl_write().
+ */
+int offctl_route_reset(const char *class)
+{
+	return offctl_route_set(class, OFFCTL_DEFAULT_MODE,
+				OFFCTL_DEFAULT_MIN_BATCH, NULL);
+}
+
+/**
+ * offctl_enable() - take an engine out of quarantine
+ * @engine: its name
+ *
+ * Return: as offctl_write(); -ENODEV for an unknown engine.
+ */
+int offctl_enable(const char *engine)
+{
+	return offctl_write(OFFCTL_ENABLE, "%s", engine);
+}
+
+/*
+ * Find the line of @path whose first word is @name.  On success *@line is
+ * the line, to be freed by the caller.
+ */
+static int find_line(const char *path, const char *name, char **line)
+{
+	size_t len = strlen(name), size = 0;
+	char *buf = NULL;
+	FILE *f;
+
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (getline(&buf, &size, f) > 0) {
+		if (!strncmp(buf, name, len) &&
+		    (buf[len] == ' ' || buf[len] == '\n' || !buf[len])) {
+			fclose(f);
+			*line = buf;
+			return 0;
+		}
+	}
+	free(buf);
+	fclose(f);
+	return -ENOENT;
+}
+
+/* Point at the value of field @key in @line, or return NULL. */
+static const char *field(const char *line, const char *key)
+{
+	size_t len = strlen(key);
+	const char *p = line;
+
+	/* Fields follow a space, so that "inflight" is not "max_inflight". */
+	while ((p = strchr(p, ' '))) {
+		p++;
+		if (!strncmp(p, key, len) && p[len] == '=')
+			return p + len + 1;
+	}
+	return NULL;
+}
+
+static int field_int(const char *line, const char *key, int64_t *val)
+{
+	const char *p = field(line, key);
+	char *end;
+
+	if (!p)
+		return -EPROTO;
+	errno = 0;
+	*val = strtoll(p, &end, 10);
+	if (errno || end == p)
+		return -EPROTO;
+	return 0;
+}
+
+static int field_str(const char *line, const char *key, char *buf,
+		     size_t size)
+{
+	const char *p = field(line, key);
+	size_t len;
+
+	if (!p)
+		return -EPROTO;
+	len = strcspn(p, "\n ");
+	if (len >= size)
+		return -EPROTO;
+	memcpy(buf, p, len);
+	buf[len] = '\0';
+	return 0;
+}
+
+struct int_field {
+	const char *key;
+	int64_t *val;
+};
+
+/* Parse the integer fields @fields of line @name of @path. */
+static int read_fields(const char *path, const char *name,
+		       const struct int_field *fields, size_t nr,
+		       const char *str_key, char *str, size_t str_size)
+{
+	char *line = NULL;
+	size_t i;
+	int ret;
+
+	ret = find_line(path, name, &line);
+	if (ret)
+		return ret;
+	for (i = 0; i < nr && !ret; i++)
+		ret = field_int(line, fields[i].key, fields[i].val);
+	if (!ret && str_key)
+		ret = field_str(line, str_key, str, str_size);
+	free(line);
+	return ret;
+}
+
+/**
+ * offctl_class_read() - read the route and counters of a copy class
+ * @class: class name
+ * @c: receives them
+ *
+ * Return: 0, -ENOENT for an unknown class, -EPROTO for a line that does
+ * not have the expected fields, or -errno of fopen(3).
+ */
+int offctl_class_read(const char *class, struct offctl_class *c)
+{
+	const struct int_field fields[] = {
+		{ "min_batch", &c->min_batch },
+		{ "submitted", &c->submitted },
+		{ "offloaded", &c->offloaded },
+		{ "cpu", &c->cpu },
+		{ "failed", &c->failed },
+		{ "declined", &c->declined },
+	};
+
+	memset(c, 0, sizeof(*c));
+	return read_fields(OFFCTL_CLASSES, class, fields,
+			   ARRAY_SIZE(fields), "mode",
+			   c->mode, sizeof(c->mode));
+}
+
+/**
+ * offctl_engine_read() - read the state and counters of an engine
+ * @engine: engine name
+ * @e: receives them
+ *
+ * Return: as offctl_class_read(); -ENOENT for an engine not registered.
+ */
+int offctl_engine_read(const char *engine, struct offctl_engine *e)
+{
+	const struct int_field fields[] = {
+		{ "node", &e->node },
+		{ "users", &e->users },
+		{ "inflight", &e->inflight },
+		{ "submitted", &e->submitted },
+		{ "folios", &e->folios },
+		{ "bytes", &e->bytes },
+		{ "errors", &e->errors },
+		{ "timeouts", &e->timeouts },
+		{ "fallbacks", &e->fallbacks },
+	};
+	char state[16];
+	int ret;
+
+	memset(e, 0, sizeof(*e));
+	ret = read_fields(OFFCTL_ENGINES, engine, fields,
+			  ARRAY_SIZE(fields), "state", state,
+			  sizeof(state));
+	if (!ret)
+		e->quarantined = !strcmp(state, "quarantined");
+	return ret;
+}
+
+/**
+ * offctl_te_read() - read what a test engine saw
+ * @engine: test engine name
+ * @t: receives its counters
+ *
+ * Return: as offctl_class_read(); -ENOENT for an unknown test engine.
+ */
+int offctl_te_read(const char *engine, struct offctl_te *t)
+{
+	const struct int_field fields[] = {
+		{ "chunks", &t->chunks },
+		{ "folios", &t->folios },
+		{ "failed", &t->failed },
+		{ "aborted", &t->aborted },
+		{ "rejected", &t->rejected },
+		{ "segs", &t->segs },
+	};
+
+	memset(t, 0, sizeof(*t));
+	return read_fields(OFFCTL_TE_CONTROL, engine, fields,
+			   ARRAY_SIZE(fields), NULL, NULL, 0);
+}
