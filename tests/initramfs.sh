@@ -18,6 +18,14 @@ make -C "$SRC/tools/testing/selftests" TARGETS="$KSFT_TARGETS" \
 	O="$BUILD/ksft" EXTRA_LDFLAGS=-static \
 	INSTALL_PATH="$ROOT/selftests" install
 
+# The kernel's own selftests/mm migration test, run by mm_offload's
+# mm_migration.sh with migrations going through the broker.
+make -C "$SRC" O="$BUILD/x86" INSTALL_HDR_PATH="$BUILD/headers" headers_install
+mm=$SRC/tools/testing/selftests/mm
+gcc -O2 -static -pthread -I"$mm/.." -isystem "$BUILD/headers/include" \
+	-o "$ROOT/selftests/mm_offload/mm_migration" \
+	"$mm/migration.c" "$mm/thp_settings.c" "$mm/vm_util.c" -lnuma
+
 cp /bin/busybox "$ROOT/bin/busybox"
 cp "$TOP/tests/guest/init" "$ROOT/init"
 cp "$TOP/tests/guest/report.sh" "$ROOT/report.sh"

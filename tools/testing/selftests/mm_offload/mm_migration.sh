@@ -1,0 +1,67 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run the kernel's own selftests/mm "migration" test with every migration
+# reason routed to the offload broker (prefer, from one page on) and an
+# out-of-order test engine on each memory node.  It must pass as it does
+# on a stock kernel, and the broker must have copied for it.
+
+ksft_skip=4
+here=$(dirname "$0")
+debugfs=/sys/kernel/debug
+control=$debugfs/offload_test_engine/control
+classes="compaction memory_failure memory_hotplug syscall_or_cpuset
+	 mempolicy_mbind numa_misplaced contig_range longterm_pin demotion damon"
+
+bin=$here/mm_migration
+[ -x "$bin" ] || bin=$here/../mm/migration
+if [ ! -x "$bin" ]; then
+	echo "SKIP: selftests/mm migration program not found"
+	exit $ksft_skip
+fi
+modprobe offload_test_engine 2>/dev/null
+if [ ! -w $control ]; then
+	echo "SKIP: no offload test engines (CONFIG_MIGRATION_OFFLOAD_TEST_ENGINE)"
+	exit $ksft_skip
+fi
+
+offloaded()
+{
+	sed -n "s/^$1 .* offloaded=\([0-9]*\) .*/\1/p" $debugfs/offload/classes
+}
+
+nodes=$(sed 's/,/ /g' /sys/devices/system/node/has_memory)
+engines=
+for range in $nodes; do
+	for n in $(seq "${range%-*}" "${range#*-}"); do
+		echo "add mm_migration$n kind=ooo node=$n large=1" >$control &&
+			engines="$engines mm_migration$n"
+	done
+done
+for c in $classes; do
+	echo "$c prefer 1" >$debugfs/offload/route
+done
+# Its hugetlb cases need reserved huge pages (hugetlb keeps its own copy).
+nr_hugepages=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+hugepages=$(cat $nr_hugepages 2>/dev/null || echo 0)
+echo 16 >$nr_hugepages 2>/dev/null
+before=$(offloaded syscall_or_cpuset)
+
+"$bin"
+rc=$?
+
+after=$(offloaded syscall_or_cpuset)
+echo "$hugepages" >$nr_hugepages 2>/dev/null
+for c in $classes; do
+	echo "$c prefer 32" >$debugfs/offload/route
+done
+for e in $engines; do
+	echo "del $e" >$control
+done
+
+echo "# broker copied $((after - before)) folios for syscall_or_cpuset"
+if [ $rc -eq 0 ] && [ "$after" -eq "$before" ]; then
+	echo "# FAIL: the migrations did not go through the broker"
+	rc=1
+fi
+exit $rc
