@@ -42,8 +42,15 @@ static bool mask_test(const unsigned long *mask, unsigned int bit)
 	return mask[bit / BITS_PER_LONG] & (1UL << (bit % BITS_PER_LONG));
 }
 
-/* Read a small sysfs/procfs file into @buf, NUL-terminated. */
-static int read_file(const char *path, char *buf, size_t size)
+/**
+ * mig_read_file() - read a small sysfs or procfs file
+ * @path: the file
+ * @buf: receives its contents (up to @size - 1 bytes), NUL-terminated
+ * @size: size of @buf
+ *
+ * Return: 0, -errno of fopen(3), or -EIO.
+ */
+int mig_read_file(const char *path, char *buf, size_t size)
 {
 	FILE *f;
 	size_t n;
@@ -97,7 +104,7 @@ static bool node_has_memory(unsigned int nid)
 	char path[64], buf[4096], *p;
 
 	snprintf(path, sizeof(path), NODE_SYSFS "/node%u/meminfo", nid);
-	if (read_file(path, buf, sizeof(buf)))
+	if (mig_read_file(path, buf, sizeof(buf)))
 		return false;
 	/* "Node 0 MemTotal:       1234 kB" */
 	p = strstr(buf, "MemTotal:");
@@ -145,7 +152,7 @@ int mig_memory_nodes(int *nodes, int max)
 	unsigned int nid, i;
 	int ret, count = 0;
 
-	ret = read_file(NODE_SYSFS "/has_memory", buf, sizeof(buf));
+	ret = mig_read_file(NODE_SYSFS "/has_memory", buf, sizeof(buf));
 	if (!ret)
 		ret = parse_node_list(buf, mask);
 	else if (ret == -ENOENT)
@@ -185,7 +192,7 @@ size_t mig_thp_size(void)
 	char buf[64];
 	unsigned long size;
 
-	if (read_file(THP_SYSFS "/hpage_pmd_size", buf, sizeof(buf)))
+	if (mig_read_file(THP_SYSFS "/hpage_pmd_size", buf, sizeof(buf)))
 		return MIG_THP_SIZE_DEFAULT;
 	size = strtoul(buf, NULL, 10);
 	return size ? size : MIG_THP_SIZE_DEFAULT;
@@ -223,11 +230,11 @@ enum mig_thp_mode mig_thp_mode(void)
 
 	snprintf(path, sizeof(path), THP_SYSFS "/hugepages-%zukB/enabled",
 		 mig_thp_size() >> 10);
-	if (!read_file(path, buf, sizeof(buf)))
+	if (!mig_read_file(path, buf, sizeof(buf)))
 		mode = selected_choice(buf);
 
 	if (!*mode || !strcmp(mode, "inherit")) {
-		if (read_file(THP_SYSFS "/enabled", buf, sizeof(buf)))
+		if (mig_read_file(THP_SYSFS "/enabled", buf, sizeof(buf)))
 			return MIG_THP_UNSUPPORTED;
 		mode = selected_choice(buf);
 	}
@@ -771,6 +778,29 @@ void mig_describe_status(char *buf, size_t size, int status)
 		snprintf(buf, size, "node %d", status);
 	else
 		snprintf(buf, size, "error %d (%s)", status, strerror(-status));
+}
+
+/**
+ * mig_describe_move() - describe a failed move of a whole region
+ * @buf: receives e.g. "move_pages() node 0 -> 1: 3 pages not migrated"
+ * @size: size of @buf
+ * @ret: what mig_move_region() or mig_move_region_flags() returned
+ * @from: node the region was on
+ * @to: node it was moved to
+ *
+ * Return: @buf, for a log message.
+ */
+const char *mig_describe_move(char *buf, size_t size, long ret, int from,
+			      int to)
+{
+	if (ret < 0)
+		snprintf(buf, size, "move_pages() node %d -> %d failed: %s",
+			 from, to, strerror(-ret));
+	else
+		snprintf(buf, size,
+			 "move_pages() node %d -> %d: %ld pages not migrated",
+			 from, to, ret);
+	return buf;
 }
 
 /**

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers shared by the mm_offload page migration selftests and the
- * migrate_report demo tool: NUMA node discovery, test regions made of base
- * pages and/or transparent huge pages (private anonymous, or a shared
- * mapping of a file such as a memfd), a per-page data pattern with a
- * checksum, raw move_pages(2), mbind(2) and migrate_pages(2) wrappers and a
- * monotonic clock.
+ * migrate_report demo tool: reading small sysfs and procfs files, NUMA node
+ * discovery, test regions made of base pages and/or transparent huge pages
+ * (private anonymous, or a shared mapping of a file such as a memfd), a
+ * per-page data pattern with a checksum, raw move_pages(2), mbind(2) and
+ * migrate_pages(2) wrappers and a monotonic clock.
  *
  * Only raw system calls are used (no libnuma), so the programs can be linked
  * statically and run from a minimal initramfs.
@@ -72,6 +72,9 @@ struct mig_move_stats {
 	unsigned int passes;	/* move_pages() calls made */
 };
 
+/* Small sysfs and procfs files */
+int mig_read_file(const char *path, char *buf, size_t size);
+
 /* NUMA topology */
 int mig_memory_nodes(int *nodes, int max);
 
@@ -102,6 +105,8 @@ long mig_query_region(const struct mig_region *r, int *status);
 size_t mig_count_misplaced(const int *status, size_t n, int node,
 			   size_t *first_bad);
 void mig_describe_status(char *buf, size_t size, int status);
+const char *mig_describe_move(char *buf, size_t size, long ret, int from,
+			      int to);
 int mig_mbind(void *addr, size_t len, int mode, int node, unsigned int flags);
 long mig_migrate_pages(pid_t pid, int from, int to);
 

@@ -171,17 +171,13 @@ static void migrate_and_check(struct __test_metadata *_metadata,
 			      FIXTURE_DATA(move_pages) *self, int from, int to)
 {
 	struct mig_move_stats stats;
-	char what[64];
+	char what[64], msg[128];
 	long ret;
 
 	ret = mig_move_region(&self->region, to, self->status, &stats);
 	ASSERT_EQ(0, ret) {
-		if (ret < 0)
-			TH_LOG("move_pages() node %d -> %d failed: %s",
-			       from, to, strerror(-ret));
-		else
-			TH_LOG("move_pages() node %d -> %d: %ld pages not migrated",
-			       from, to, ret);
+		TH_LOG("%s", mig_describe_move(msg, sizeof(msg), ret, from,
+					       to));
 	}
 	if (stats.retried)
 		TH_LOG("node %d -> %d: retried %zu pages that returned -EBUSY (%u move_pages() calls)",

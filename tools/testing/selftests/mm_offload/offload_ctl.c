@@ -42,12 +42,14 @@ static int vwrite_cmd(const char *path, const char *fmt, va_list ap)
 }
 
 /**
- * offctl_write() - write one command to a debugfs file, in one write(2)
+ * offctl_write() - write one command to a debugfs, sysfs or procfs file, in
+ *	one write(2)
  * @path: the file
  * @fmt: printf format of the command
  *
- * Return: 0, or -errno of open(2) or write(2) (e.g. -EINVAL, -EEXIST or
- * -ENOENT for a command the kernel refused).
+ * Return: 0, -E2BIG for a command longer than 511 bytes, or -errno of
+ * open(2) or write(2) (e.g. -EINVAL, -EEXIST or -ENOENT for a command the
+ * kernel refused).
  */
 int offctl_write(const char *path, const char *fmt, ...)
 {
@@ -103,14 +105,15 @@ int offctl_te_available(void)
  * @class: class name (a migration reason, or "generic")
  * @mode: "off", "cpu", "prefer" or "require"
  * @min_batch: smallest request the route takes
- * @engines: comma-separated engine names, or NULL for every engine
+ * @engines: comma-separated engine names, or NULL, "" or "all" (as
+ *	offctl_class_read() reports it) for every engine
  *
  * Return: as offctl_write().
  */
 int offctl_route_set(const char *class, const char *mode,
 		     unsigned int min_batch, const char *engines)
 {
-	if (engines && *engines)
+	if (engines && *engines && strcmp(engines, "all"))
 		return offctl_write(OFFCTL_ROUTE, "%s %s %u %s", class, mode,
 				    min_batch, engines);
 	return offctl_write(OFFCTL_ROUTE, "%s %s %u", class, mode, min_batch);
@@ -215,10 +218,16 @@ struct int_field {
 	int64_t *val;
 };
 
-/* Parse the integer fields @fields of line @name of @path. */
+struct str_field {
+	const char *key;
+	char *buf;
+	size_t size;
+};
+
+/* Parse the fields @ints and @strs of line @name of @path. */
 static int read_fields(const char *path, const char *name,
-		       const struct int_field *fields, size_t nr,
-		       const char *str_key, char *str, size_t str_size)
+		       const struct int_field *ints, size_t nr_ints,
+		       const struct str_field *strs, size_t nr_strs)
 {
 	char *line = NULL;
 	size_t i;
@@ -227,10 +236,10 @@ static int read_fields(const char *path, const char *name,
 	ret = find_line(path, name, &line);
 	if (ret)
 		return ret;
-	for (i = 0; i < nr && !ret; i++)
-		ret = field_int(line, fields[i].key, fields[i].val);
-	if (!ret && str_key)
-		ret = field_str(line, str_key, str, str_size);
+	for (i = 0; i < nr_ints && !ret; i++)
+		ret = field_int(line, ints[i].key, ints[i].val);
+	for (i = 0; i < nr_strs && !ret; i++)
+		ret = field_str(line, strs[i].key, strs[i].buf, strs[i].size);
 	free(line);
 	return ret;
 }
@@ -253,11 +262,14 @@ int offctl_class_read(const char *class, struct offctl_class *c)
 		{ "failed", &c->failed },
 		{ "declined", &c->declined },
 	};
+	const struct str_field strs[] = {
+		{ "mode", c->mode, sizeof(c->mode) },
+		{ "engines", c->engines, sizeof(c->engines) },
+	};
 
 	memset(c, 0, sizeof(*c));
-	return read_fields(OFFCTL_CLASSES, class, fields,
-			   ARRAY_SIZE(fields), "mode",
-			   c->mode, sizeof(c->mode));
+	return read_fields(OFFCTL_CLASSES, class, fields, ARRAY_SIZE(fields),
+			   strs, ARRAY_SIZE(strs));
 }
 
 /**
@@ -281,12 +293,14 @@ int offctl_engine_read(const char *engine, struct offctl_engine *e)
 		{ "fallbacks", &e->fallbacks },
 	};
 	char state[16];
+	const struct str_field strs[] = {
+		{ "state", state, sizeof(state) },
+	};
 	int ret;
 
 	memset(e, 0, sizeof(*e));
-	ret = read_fields(OFFCTL_ENGINES, engine, fields,
-			  ARRAY_SIZE(fields), "state", state,
-			  sizeof(state));
+	ret = read_fields(OFFCTL_ENGINES, engine, fields, ARRAY_SIZE(fields),
+			  strs, ARRAY_SIZE(strs));
 	if (!ret)
 		e->quarantined = !strcmp(state, "quarantined");
 	return ret;
@@ -312,5 +326,36 @@ int offctl_te_read(const char *engine, struct offctl_te *t)
 
 	memset(t, 0, sizeof(*t));
 	return read_fields(OFFCTL_TE_CONTROL, engine, fields,
-			   ARRAY_SIZE(fields), NULL, NULL, 0);
+			   ARRAY_SIZE(fields), NULL, 0);
+}
+
+/**
+ * offctl_te_list() - list the test engines whose name starts with @prefix
+ * @prefix: start of the names
+ * @names: receives up to @max names
+ * @max: capacity of @names
+ *
+ * Return: the number of names stored, or -errno of fopen(3).
+ */
+int offctl_te_list(const char *prefix, char names[][OFFCTL_NAME_LEN],
+		   int max)
+{
+	size_t len = strlen(prefix), size = 0, n;
+	char *buf = NULL;
+	int count = 0;
+	FILE *f;
+
+	f = fopen(OFFCTL_TE_CONTROL, "re");
+	if (!f)
+		return -errno;
+	while (count < max && getline(&buf, &size, f) > 0) {
+		n = strcspn(buf, "\n ");
+		if (strncmp(buf, prefix, len) || n >= OFFCTL_NAME_LEN)
+			continue;
+		memcpy(names[count], buf, n);
+		names[count++][n] = '\0';
+	}
+	free(buf);
+	fclose(f);
+	return count;
 }

@@ -12,7 +12,8 @@
  *   /sys/kernel/debug/offload/engines               one line per engine
  *
  * Every command is one write(2); every counter file holds one line per
- * object, its name first and then "key=value" fields.
+ * object, its name first and then "key=value" fields.  offctl_write() also
+ * serves for sysfs and procfs files.
  */
 #ifndef __OFFLOAD_CTL_H
 #define __OFFLOAD_CTL_H
@@ -31,14 +32,21 @@
 /* Longest engine name, including the NUL (OFFLOAD_ENGINE_NAME_LEN). */
 #define OFFCTL_NAME_LEN		32
 
+/* Longest engine list of a route: OFFLOAD_ROUTE_MAX_ENGINES names. */
+#define OFFCTL_ENGINES_LEN	(8 * OFFCTL_NAME_LEN)
+
 /* The route every class has at boot, which tests restore. */
 #define OFFCTL_DEFAULT_MODE	"prefer"
 #define OFFCTL_DEFAULT_MIN_BATCH 32
 
-/* Counters of a copy class: folios, except @declined (requests). */
+/*
+ * Route and counters of a copy class: folios, except @declined (requests).
+ * @engines is "all" for a route to every engine.
+ */
 struct offctl_class {
 	char mode[16];
 	int64_t min_batch;
+	char engines[OFFCTL_ENGINES_LEN];
 	int64_t submitted;
 	int64_t offloaded;
 	int64_t cpu;
@@ -84,5 +92,7 @@ int offctl_enable(const char *engine);
 int offctl_class_read(const char *class, struct offctl_class *c);
 int offctl_engine_read(const char *engine, struct offctl_engine *e);
 int offctl_te_read(const char *engine, struct offctl_te *t);
+int offctl_te_list(const char *prefix, char names[][OFFCTL_NAME_LEN],
+		   int max);
 
 #endif /* __OFFLOAD_CTL_H */

@@ -433,18 +433,14 @@ static void move_region(struct __test_metadata *_metadata,
 			int flags)
 {
 	struct mig_move_stats stats;
-	char what[80];
+	char what[80], msg[128];
 	long ret;
 
 	ret = mig_move_region_flags(&self->region, to, flags, self->status,
 				    &stats);
 	ASSERT_EQ(0, ret) {
-		if (ret < 0)
-			TH_LOG("move_pages() node %d -> %d failed: %s",
-			       from, to, strerror(-ret));
-		else
-			TH_LOG("move_pages() node %d -> %d: %ld pages not migrated",
-			       from, to, ret);
+		TH_LOG("%s", mig_describe_move(msg, sizeof(msg), ret, from,
+					       to));
 	}
 	if (stats.retried)
 		TH_LOG("node %d -> %d: retried %zu -EBUSY pages (%u move_pages() calls)",
@@ -1153,14 +1149,14 @@ static bool busy_leg(struct __test_metadata *_metadata,
 {
 	size_t npages = mig_region_pages(&self->region);
 	unsigned int attempt;
-	char what[80];
+	char what[80], msg[128];
 	long ret = 0;
 
 	for (attempt = 0; attempt < LEG_ATTEMPTS; attempt++) {
 		ret = mig_move_region(&self->region, to, self->status, NULL);
 		if (ret < 0) {
-			TH_LOG("move_pages() node %d -> %d failed: %s", from,
-			       to, strerror(-ret));
+			TH_LOG("%s", mig_describe_move(msg, sizeof(msg), ret,
+						       from, to));
 			return false;
 		}
 		ret = mig_query_region(&self->region, self->status);

@@ -37,7 +37,6 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -51,12 +50,8 @@
 
 #include "../kselftest_harness.h"
 #include "migrate_util.h"
+#include "offload_ctl.h"
 
-#define DEBUGFS_DIR		"/sys/kernel/debug"
-#define CLASSES_PATH		DEBUGFS_DIR "/offload/classes"
-#define ROUTE_PATH		DEBUGFS_DIR "/offload/route"
-#define ENGINE_CTL_PATH		DEBUGFS_DIR "/offload_test_engine/control"
-#define ENGINE_MODULE		"offload_test_engine"
 #define ENGINE_PREFIX		"orr_n"
 
 #define NODE_SYSFS		"/sys/devices/system/node"
@@ -75,7 +70,6 @@
 #define MAX_TEST_NODES		64
 #define MAX_LIST		1024	/* highest CPU/node id + 1 parsed */
 #define MAX_BLOCKS		4096	/* memory blocks handled */
-#define LINE_LEN		1024
 
 /* compaction */
 #define COMPACT_PAGES		150000UL
@@ -102,27 +96,6 @@
 #define NSEC_PER_SEC		1000000000ULL
 #define PFN_MASK		((1ULL << 55) - 1)
 #define PM_PRESENT		(1ULL << 63)
-
-/* Route and counters of one copy class, from CLASSES_PATH. */
-struct class_stats {
-	char mode[16];
-	unsigned int min_batch;
-	char engines[LINE_LEN];
-	long long submitted;
-	long long offloaded;
-	long long cpu;
-	long long failed;
-	long long declined;
-};
-
-/* Sums over this program's engines, from ENGINE_CTL_PATH. */
-struct engine_totals {
-	long long chunks;
-	long long folios;
-	long long failed;
-	long long aborted;
-	long long rejected;
-};
 
 /* What the demotion child found; shared with the test process. */
 struct demote_result {
@@ -160,31 +133,6 @@ static const char * const class_names[] = {
 
 /* ---- small file helpers ---------------------------------------------- */
 
-/* Read a small file into @buf, NUL-terminated. */
-static int read_str(const char *path, char *buf, size_t size)
-{
-	ssize_t n, total = 0;
-	int fd;
-
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -errno;
-	while ((size_t)total < size - 1) {
-		n = read(fd, buf + total, size - 1 - total);
-		if (n < 0) {
-			n = -errno;
-			close(fd);
-			return n;
-		}
-		if (!n)
-			break;
-		total += n;
-	}
-	close(fd);
-	buf[total] = '\0';
-	return 0;
-}
-
 /* Strip trailing white space in place. */
 static char *rstrip(char *s)
 {
@@ -193,61 +141,6 @@ static char *rstrip(char *s)
 	while (n && isspace((unsigned char)s[n - 1]))
 		s[--n] = '\0';
 	return s;
-}
-
-/* Write @s to @path in one write(2), as debugfs and sysfs want. */
-static int write_str(const char *path, const char *s)
-{
-	size_t len = strlen(s);
-	ssize_t n;
-	int fd, ret = 0;
-
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, len);
-	if (n < 0)
-		ret = -errno;
-	else if ((size_t)n != len)
-		ret = -EIO;
-	close(fd);
-	return ret;
-}
-
-/* The value of "@key=" in a line of "key=value" fields, or -1. */
-static long long field_ll(const char *line, const char *key)
-{
-	size_t n = strlen(key);
-	const char *p = line;
-
-	while ((p = strstr(p, key))) {
-		if ((p == line || p[-1] == ' ') && p[n] == '=')
-			return strtoll(p + n + 1, NULL, 10);
-		p += n;
-	}
-	return -1;
-}
-
-/* Copy the value of "@key=" into @buf (empty if missing). */
-static void field_str(const char *line, const char *key, char *buf,
-		      size_t size)
-{
-	size_t n = strlen(key), len;
-	const char *p = line;
-
-	buf[0] = '\0';
-	while ((p = strstr(p, key))) {
-		if ((p == line || p[-1] == ' ') && p[n] == '=') {
-			p += n + 1;
-			len = strcspn(p, "\n ");
-			if (len >= size)
-				len = size - 1;
-			memcpy(buf, p, len);
-			buf[len] = '\0';
-			return;
-		}
-		p += n;
-	}
 }
 
 /* Parse a list such as "0-3,8\n" into @bits[0..@max); return the count. */
@@ -282,30 +175,13 @@ static int parse_list(const char *s, bool *bits, int max)
 	return count;
 }
 
-/* A /proc/vmstat counter, or -1 if the kernel does not have it. */
-static long long vmstat_read(const char *name)
+/*
+ * The /proc/vmstat counter @name, or with @prefix the sum of all counters
+ * whose name starts with @name; -1 if the kernel has none.
+ */
+static long long vmstat_sum(const char *name, bool prefix)
 {
 	size_t n = strlen(name);
-	char line[256];
-	long long val = -1;
-	FILE *f;
-
-	f = fopen("/proc/vmstat", "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, name, n) && line[n] == ' ') {
-			val = strtoll(line + n + 1, NULL, 10);
-			break;
-		}
-	}
-	fclose(f);
-	return val;
-}
-
-/* Sum of all pgdemote_* counters (kswapd, direct, khugepaged...). */
-static long long vmstat_pgdemote(void)
-{
 	char line[256];
 	long long sum = -1;
 	FILE *f;
@@ -316,12 +192,27 @@ static long long vmstat_pgdemote(void)
 	while (fgets(line, sizeof(line), f)) {
 		char *sp = strchr(line, ' ');
 
-		if (strncmp(line, "pgdemote_", 9) || !sp)
+		if (!sp || strncmp(line, name, n) ||
+		    (!prefix && sp != line + n))
 			continue;
 		sum = (sum < 0 ? 0 : sum) + strtoll(sp + 1, NULL, 10);
+		if (!prefix)
+			break;
 	}
 	fclose(f);
 	return sum;
+}
+
+/* A /proc/vmstat counter, or -1 if the kernel does not have it. */
+static long long vmstat_read(const char *name)
+{
+	return vmstat_sum(name, false);
+}
+
+/* Sum of all pgdemote_* counters (kswapd, direct, khugepaged...). */
+static long long vmstat_pgdemote(void)
+{
+	return vmstat_sum("pgdemote_", true);
 }
 
 /* "Node N FIELD: V kB" from node<nid>/meminfo, in bytes, or -1. */
@@ -330,7 +221,7 @@ static long long node_meminfo(int nid, const char *field)
 	char path[128], buf[4096], key[64], *p;
 
 	snprintf(path, sizeof(path), NODE_SYSFS "/node%d/meminfo", nid);
-	if (read_str(path, buf, sizeof(buf)))
+	if (mig_read_file(path, buf, sizeof(buf)))
 		return -1;
 	snprintf(key, sizeof(key), " %s:", field);
 	p = strstr(buf, key);
@@ -344,7 +235,7 @@ static long long meminfo_read(const char *field)
 {
 	char buf[8192], key[64], *p;
 
-	if (read_str("/proc/meminfo", buf, sizeof(buf)))
+	if (mig_read_file("/proc/meminfo", buf, sizeof(buf)))
 		return -1;
 	snprintf(key, sizeof(key), "\n%s:", field);
 	p = strstr(buf, key);
@@ -363,7 +254,8 @@ static int node_cpus(int nid, cpu_set_t *set)
 
 	CPU_ZERO(set);
 	snprintf(path, sizeof(path), NODE_SYSFS "/node%d/cpulist", nid);
-	if (read_str(path, buf, sizeof(buf)) || parse_list(buf, bits, MAX_LIST) <= 0)
+	if (mig_read_file(path, buf, sizeof(buf)) ||
+	    parse_list(buf, bits, MAX_LIST) <= 0)
 		return 0;
 	if (sched_getaffinity(0, sizeof(allowed), &allowed))
 		CPU_ZERO(&allowed);
@@ -391,7 +283,7 @@ static bool cmdline_has(const char *prefix)
 {
 	char buf[4096], *tok, *save;
 
-	if (read_str("/proc/cmdline", buf, sizeof(buf)))
+	if (mig_read_file("/proc/cmdline", buf, sizeof(buf)))
 		return false;
 	for (tok = strtok_r(buf, " \t\n", &save); tok;
 	     tok = strtok_r(NULL, " \t\n", &save))
@@ -429,64 +321,11 @@ static int region_pfns(const struct mig_region *r, uint64_t *pfn)
 
 /* ---- broker interfaces ----------------------------------------------- */
 
-static int class_get(const char *class, struct class_stats *cs)
-{
-	size_t n = strlen(class);
-	char line[LINE_LEN];
-	int ret = -ENOENT;
-	FILE *f;
-
-	memset(cs, 0, sizeof(*cs));
-	f = fopen(CLASSES_PATH, "r");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, class, n) || line[n] != ' ')
-			continue;
-		field_str(line, "mode", cs->mode, sizeof(cs->mode));
-		cs->min_batch = field_ll(line, "min_batch");
-		field_str(line, "engines", cs->engines, sizeof(cs->engines));
-		cs->submitted = field_ll(line, "submitted");
-		cs->offloaded = field_ll(line, "offloaded");
-		cs->cpu = field_ll(line, "cpu");
-		cs->failed = field_ll(line, "failed");
-		cs->declined = field_ll(line, "declined");
-		ret = cs->mode[0] && cs->offloaded >= 0 ? 0 : -EPROTO;
-		break;
-	}
-	fclose(f);
-	return ret;
-}
-
-/* Set a route; @engines "all" (or empty) means every engine. */
-static int route_set(const char *class, const char *mode,
-		     unsigned int min_batch, const char *engines)
-{
-	char cmd[LINE_LEN + 64];
-
-	if (!engines || !*engines || !strcmp(engines, "all"))
-		snprintf(cmd, sizeof(cmd), "%s %s %u", class, mode, min_batch);
-	else
-		snprintf(cmd, sizeof(cmd), "%s %s %u %s", class, mode,
-			 min_batch, engines);
-	return write_str(ROUTE_PATH, cmd);
-}
-
-static bool route_same(const struct class_stats *a, const struct class_stats *b)
+static bool route_same(const struct offctl_class *a,
+		       const struct offctl_class *b)
 {
 	return !strcmp(a->mode, b->mode) && a->min_batch == b->min_batch &&
 	       !strcmp(a->engines, b->engines);
-}
-
-static int engine_cmd(const char *fmt, ...)
-{
-	char cmd[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return write_str(ENGINE_CTL_PATH, cmd);
 }
 
 static void engine_name(char *buf, size_t size, int nid)
@@ -495,61 +334,56 @@ static void engine_name(char *buf, size_t size, int nid)
 }
 
 /* Add up the counters of this program's engines. */
-static int engine_totals(struct engine_totals *t)
+static int engine_totals(struct offctl_te *t)
 {
-	char line[LINE_LEN];
-	FILE *f;
+	char names[MAX_TEST_NODES][OFFCTL_NAME_LEN];
+	struct offctl_te one;
+	int i, n, ret;
 
 	memset(t, 0, sizeof(*t));
-	f = fopen(ENGINE_CTL_PATH, "r");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, ENGINE_PREFIX, strlen(ENGINE_PREFIX)))
-			continue;
-		t->chunks += field_ll(line, "chunks");
-		t->folios += field_ll(line, "folios");
-		t->failed += field_ll(line, "failed");
-		t->aborted += field_ll(line, "aborted");
-		t->rejected += field_ll(line, "rejected");
+	n = offctl_te_list(ENGINE_PREFIX, names, MAX_TEST_NODES);
+	if (n < 0)
+		return n;
+	for (i = 0; i < n; i++) {
+		ret = offctl_te_read(names[i], &one);
+		if (ret)
+			return ret;
+		t->chunks += one.chunks;
+		t->folios += one.folios;
+		t->failed += one.failed;
+		t->aborted += one.aborted;
+		t->rejected += one.rejected;
 	}
-	fclose(f);
 	return 0;
 }
 
 /* Remove every engine of this program, e.g. left by a killed run. */
 static void engines_del_all(void)
 {
-	char line[LINE_LEN];
-	char names[MAX_TEST_NODES][32];
-	int i, n = 0;
-	FILE *f;
+	char names[MAX_TEST_NODES][OFFCTL_NAME_LEN];
+	int i, n;
 
-	f = fopen(ENGINE_CTL_PATH, "r");
-	if (!f)
-		return;
-	while (n < MAX_TEST_NODES && fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, ENGINE_PREFIX, strlen(ENGINE_PREFIX)) &&
-		    sscanf(line, "%31s", names[n]) == 1)
-			n++;
-	}
-	fclose(f);
+	n = offctl_te_list(ENGINE_PREFIX, names, MAX_TEST_NODES);
 	for (i = 0; i < n; i++)
-		engine_cmd("del %s", names[i]);
+		offctl_te_cmd("del %s", names[i]);
 }
 
 /* Why no case can run, or NULL.  Loads the test engine module. */
 static const char *broker_unavailable(void)
 {
+	static char why[128];
+	int ret;
+
 	if (geteuid())
 		return "must run as root";
-	if (access(CLASSES_PATH, R_OK) || access(ROUTE_PATH, W_OK))
-		return "no " CLASSES_PATH " (no debugfs, or no CONFIG_MIGRATION_OFFLOAD)";
-	if (access(ENGINE_CTL_PATH, W_OK) &&
-	    system("modprobe " ENGINE_MODULE " >/dev/null 2>&1") == -1)
-		return "cannot run modprobe " ENGINE_MODULE;
-	if (access(ENGINE_CTL_PATH, W_OK))
-		return "no " ENGINE_CTL_PATH " after modprobe " ENGINE_MODULE;
+	if (access(OFFCTL_CLASSES, R_OK) || access(OFFCTL_ROUTE, W_OK))
+		return "no " OFFCTL_CLASSES " (no debugfs, or no CONFIG_MIGRATION_OFFLOAD)";
+	ret = offctl_te_available();
+	if (ret) {
+		snprintf(why, sizeof(why), "no %s after modprobe %s: %s",
+			 OFFCTL_TE_CONTROL, OFFCTL_TE_MODULE, strerror(-ret));
+		return why;
+	}
 	return NULL;
 }
 
@@ -561,7 +395,7 @@ static int block_attr(int id, const char *attr, char *buf, size_t size)
 	int ret;
 
 	snprintf(path, sizeof(path), MEMORY_SYSFS "/memory%d/%s", id, attr);
-	ret = read_str(path, buf, size);
+	ret = mig_read_file(path, buf, size);
 	if (!ret)
 		rstrip(buf);
 	return ret;
@@ -572,7 +406,7 @@ static int block_set_state(int id, const char *state)
 	char path[128];
 
 	snprintf(path, sizeof(path), MEMORY_SYSFS "/memory%d/state", id);
-	return write_str(path, state);
+	return offctl_write(path, "%s", state);
 }
 
 /* Online a block we took offline: into ZONE_MOVABLE where it came from. */
@@ -631,7 +465,7 @@ static struct {
 	bool saved;
 	char numa_balancing[32];
 	char demotion[32];
-	struct class_stats route[NR_CLASSES];
+	struct offctl_class route[NR_CLASSES];
 	bool have_route[NR_CLASSES];
 	int nr_blocks;
 	int blocks[MAX_BLOCKS];
@@ -644,15 +478,16 @@ static void save_orig_state(void)
 	unsigned int i;
 	int n;
 
-	if (read_str(NUMA_BALANCING_PATH, orig.numa_balancing,
-		     sizeof(orig.numa_balancing)))
+	if (mig_read_file(NUMA_BALANCING_PATH, orig.numa_balancing,
+			  sizeof(orig.numa_balancing)))
 		orig.numa_balancing[0] = '\0';
 	rstrip(orig.numa_balancing);
-	if (read_str(DEMOTION_PATH, orig.demotion, sizeof(orig.demotion)))
+	if (mig_read_file(DEMOTION_PATH, orig.demotion, sizeof(orig.demotion)))
 		orig.demotion[0] = '\0';
 	rstrip(orig.demotion);
 	for (i = 0; i < NR_CLASSES; i++)
-		orig.have_route[i] = !class_get(class_names[i], &orig.route[i]);
+		orig.have_route[i] = !offctl_class_read(class_names[i],
+							&orig.route[i]);
 	n = list_blocks(orig.blocks, MAX_BLOCKS);
 	orig.nr_blocks = n > 0 ? n : 0;
 	for (n = 0; n < orig.nr_blocks; n++)
@@ -669,7 +504,7 @@ static void save_orig_state(void)
  */
 static void restore_orig_state(void)
 {
-	struct class_stats now;
+	struct offctl_class now;
 	char buf[64];
 	unsigned int i;
 	int n, ret;
@@ -686,26 +521,29 @@ static void restore_orig_state(void)
 			       orig.blocks[n], ret ? strerror(-ret) : "done");
 	}
 	if (orig.numa_balancing[0] &&
-	    !read_str(NUMA_BALANCING_PATH, buf, sizeof(buf)) &&
+	    !mig_read_file(NUMA_BALANCING_PATH, buf, sizeof(buf)) &&
 	    strcmp(rstrip(buf), orig.numa_balancing)) {
 		ksft_print_msg("restoring numa_balancing %s\n",
 			       orig.numa_balancing);
-		write_str(NUMA_BALANCING_PATH, orig.numa_balancing);
+		offctl_write(NUMA_BALANCING_PATH, "%s", orig.numa_balancing);
 	}
-	if (orig.demotion[0] && !read_str(DEMOTION_PATH, buf, sizeof(buf)) &&
+	if (orig.demotion[0] &&
+	    !mig_read_file(DEMOTION_PATH, buf, sizeof(buf)) &&
 	    strcmp(rstrip(buf), orig.demotion)) {
 		ksft_print_msg("restoring demotion_enabled %s\n", orig.demotion);
-		write_str(DEMOTION_PATH, orig.demotion);
+		offctl_write(DEMOTION_PATH, "%s", orig.demotion);
 	}
 	for (i = 0; i < NR_CLASSES; i++) {
-		const struct class_stats *r = &orig.route[i];
+		const struct offctl_class *r = &orig.route[i];
 
-		if (!orig.have_route[i] || class_get(class_names[i], &now) ||
+		if (!orig.have_route[i] ||
+		    offctl_class_read(class_names[i], &now) ||
 		    route_same(&now, r))
 			continue;
-		ksft_print_msg("restoring route %s %s %u\n", class_names[i],
-			       r->mode, r->min_batch);
-		route_set(class_names[i], r->mode, r->min_batch, r->engines);
+		ksft_print_msg("restoring route %s %s %lld\n", class_names[i],
+			       r->mode, (long long)r->min_batch);
+		offctl_route_set(class_names[i], r->mode, r->min_batch,
+				 r->engines);
 	}
 	engines_del_all();
 }
@@ -719,9 +557,9 @@ FIXTURE(reasons)
 	int engines[MAX_TEST_NODES];	/* nodes of the engines we added */
 	int nr_engines;
 	const char *class;		/* class whose route we changed */
-	struct class_stats saved_route;
-	struct class_stats before;
-	struct engine_totals eng_before;
+	struct offctl_class saved_route;
+	struct offctl_class before;
+	struct offctl_te eng_before;
 	struct mig_region region;
 	int *status;
 	uint64_t *pfn;
@@ -752,7 +590,7 @@ FIXTURE_SETUP(reasons)
 
 FIXTURE_TEARDOWN(reasons)
 {
-	char name[32];
+	char name[OFFCTL_NAME_LEN];
 	int i, ret;
 
 	if (self->child > 0) {
@@ -769,20 +607,23 @@ FIXTURE_TEARDOWN(reasons)
 			       self->offlined[i], strerror(-ret));
 	}
 	if (self->old_numa_balancing[0])
-		write_str(NUMA_BALANCING_PATH, self->old_numa_balancing);
+		offctl_write(NUMA_BALANCING_PATH, "%s",
+			     self->old_numa_balancing);
 	if (self->old_demotion[0])
-		write_str(DEMOTION_PATH, self->old_demotion);
+		offctl_write(DEMOTION_PATH, "%s", self->old_demotion);
 	if (self->class) {
-		const struct class_stats *r = &self->saved_route;
+		const struct offctl_class *r = &self->saved_route;
 
-		ret = route_set(self->class, r->mode, r->min_batch, r->engines);
+		ret = offctl_route_set(self->class, r->mode, r->min_batch,
+				       r->engines);
 		if (ret)
-			TH_LOG("cannot restore route %s %s %u: %s", self->class,
-			       r->mode, r->min_batch, strerror(-ret));
+			TH_LOG("cannot restore route %s %s %lld: %s",
+			       self->class, r->mode, (long long)r->min_batch,
+			       strerror(-ret));
 	}
 	for (i = 0; i < self->nr_engines; i++) {
 		engine_name(name, sizeof(name), self->engines[i]);
-		engine_cmd("del %s", name);
+		offctl_te_cmd("del %s", name);
 	}
 	mig_region_free(&self->region);
 	free(self->status);
@@ -797,14 +638,14 @@ static void prepare(struct __test_metadata *_metadata,
 		    FIXTURE_DATA(reasons) *self, const char *class,
 		    const char *kind)
 {
-	struct class_stats cs;
-	char name[32];
+	struct offctl_class cs;
+	char name[OFFCTL_NAME_LEN];
 	int i, ret;
 
 	for (i = 0; i < self->nr_nodes; i++) {
 		engine_name(name, sizeof(name), self->nodes[i]);
-		ret = engine_cmd("add %s kind=%s node=%d delay_ms=0 large=1",
-				 name, kind, self->nodes[i]);
+		ret = offctl_te_cmd("add %s kind=%s node=%d delay_ms=0 large=1",
+				    name, kind, self->nodes[i]);
 		ASSERT_EQ(0, ret) {
 			TH_LOG("cannot add test engine %s: %s", name,
 			       strerror(-ret));
@@ -812,31 +653,31 @@ static void prepare(struct __test_metadata *_metadata,
 		self->engines[self->nr_engines++] = self->nodes[i];
 	}
 
-	ret = class_get(class, &self->saved_route);
+	ret = offctl_class_read(class, &self->saved_route);
 	ASSERT_EQ(0, ret) {
-		TH_LOG("no class %s in " CLASSES_PATH ": %s", class,
+		TH_LOG("no class %s in " OFFCTL_CLASSES ": %s", class,
 		       strerror(-ret));
 	}
-	ret = route_set(class, TEST_MODE, TEST_MIN_BATCH, NULL);
+	ret = offctl_route_set(class, TEST_MODE, TEST_MIN_BATCH, NULL);
 	ASSERT_EQ(0, ret) {
 		TH_LOG("cannot set route \"%s %s %d\": %s", class, TEST_MODE,
 		       TEST_MIN_BATCH, strerror(-ret));
 	}
 	self->class = class;
-	ASSERT_EQ(0, class_get(class, &cs));
+	ASSERT_EQ(0, offctl_class_read(class, &cs));
 	ASSERT_STREQ(TEST_MODE, cs.mode);
 	ASSERT_EQ(TEST_MIN_BATCH, cs.min_batch);
-	TH_LOG("%d %s test engine(s), route %s %s %u engines=%s (was %s %u)",
-	       self->nr_engines, kind, class, cs.mode, cs.min_batch,
-	       cs.engines, self->saved_route.mode,
-	       self->saved_route.min_batch);
+	TH_LOG("%d %s test engine(s), route %s %s %lld engines=%s (was %s %lld)",
+	       self->nr_engines, kind, class, cs.mode,
+	       (long long)cs.min_batch, cs.engines, self->saved_route.mode,
+	       (long long)self->saved_route.min_batch);
 }
 
 /* Snapshot the class and engine counters before the migration. */
 static void counters_begin(struct __test_metadata *_metadata,
 			   FIXTURE_DATA(reasons) *self)
 {
-	ASSERT_EQ(0, class_get(self->class, &self->before));
+	ASSERT_EQ(0, offctl_class_read(self->class, &self->before));
 	ASSERT_EQ(0, engine_totals(&self->eng_before));
 }
 
@@ -844,31 +685,34 @@ static void counters_begin(struct __test_metadata *_metadata,
 static long long counters_report(struct __test_metadata *_metadata,
 				 FIXTURE_DATA(reasons) *self)
 {
-	const struct class_stats *b = &self->before;
-	const struct engine_totals *eb = &self->eng_before;
-	struct engine_totals e;
-	struct class_stats a;
+	const struct offctl_class *b = &self->before;
+	const struct offctl_te *eb = &self->eng_before;
+	struct offctl_te e;
+	struct offctl_class a;
 
-	if (class_get(self->class, &a) || engine_totals(&e)) {
+	if (offctl_class_read(self->class, &a) || engine_totals(&e)) {
 		TH_LOG("cannot read the broker counters");
 		return -1;
 	}
 	TH_LOG("class %s: submitted +%lld offloaded +%lld cpu +%lld failed +%lld declined +%lld",
-	       self->class, a.submitted - b->submitted,
-	       a.offloaded - b->offloaded, a.cpu - b->cpu,
-	       a.failed - b->failed, a.declined - b->declined);
+	       self->class, (long long)(a.submitted - b->submitted),
+	       (long long)(a.offloaded - b->offloaded),
+	       (long long)(a.cpu - b->cpu), (long long)(a.failed - b->failed),
+	       (long long)(a.declined - b->declined));
 	TH_LOG("engines: chunks +%lld folios +%lld failed +%lld aborted +%lld rejected +%lld",
-	       e.chunks - eb->chunks, e.folios - eb->folios,
-	       e.failed - eb->failed, e.aborted - eb->aborted,
-	       e.rejected - eb->rejected);
+	       (long long)(e.chunks - eb->chunks),
+	       (long long)(e.folios - eb->folios),
+	       (long long)(e.failed - eb->failed),
+	       (long long)(e.aborted - eb->aborted),
+	       (long long)(e.rejected - eb->rejected));
 	return a.offloaded - b->offloaded;
 }
 
 static long long class_offloaded(const char *class)
 {
-	struct class_stats cs;
+	struct offctl_class cs;
 
-	return class_get(class, &cs) ? -1 : cs.offloaded;
+	return offctl_class_read(class, &cs) ? -1 : cs.offloaded;
 }
 
 /* ---- compaction ------------------------------------------------------ */
@@ -978,7 +822,7 @@ TEST_F_TIMEOUT(reasons, compaction, CASE_TIMEOUT)
 
 	t0 = mig_now_ns();
 	for (round = 1; round <= COMPACT_ROUNDS; round++) {
-		ret = write_str(COMPACT_PATH, "1");
+		ret = offctl_write(COMPACT_PATH, "1");
 		if (ret)
 			break;
 		offloaded = class_offloaded("compaction") -
@@ -1072,7 +916,7 @@ TEST_F_TIMEOUT(reasons, numa_balancing, CASE_TIMEOUT)
 	char buf[32];
 	cpu_set_t cpus;
 
-	if (read_str(NUMA_BALANCING_PATH, buf, sizeof(buf)))
+	if (mig_read_file(NUMA_BALANCING_PATH, buf, sizeof(buf)))
 		SKIP(return, "no %s (CONFIG_NUMA_BALANCING=n)",
 		     NUMA_BALANCING_PATH);
 	if (vmstat_read("numa_pages_migrated") < 0)
@@ -1093,7 +937,7 @@ TEST_F_TIMEOUT(reasons, numa_balancing, CASE_TIMEOUT)
 
 	snprintf(self->old_numa_balancing, sizeof(self->old_numa_balancing),
 		 "%s", rstrip(buf));
-	ret = write_str(NUMA_BALANCING_PATH, "1");
+	ret = offctl_write(NUMA_BALANCING_PATH, "1");
 	ASSERT_EQ(0, ret) {
 		TH_LOG("cannot enable NUMA balancing: %s", strerror(-ret));
 	}
@@ -1238,7 +1082,7 @@ TEST_F_TIMEOUT(reasons, memory_hotplug, CASE_TIMEOUT)
 		candidates += block_movable_online(ids[i]);
 	if (!candidates)
 		SKIP(return, "no online memory block with valid_zones Movable");
-	if (read_str(MEMORY_SYSFS "/block_size_bytes", buf, sizeof(buf)))
+	if (mig_read_file(MEMORY_SYSFS "/block_size_bytes", buf, sizeof(buf)))
 		SKIP(return, "no %s/block_size_bytes", MEMORY_SYSFS);
 	block_size = strtoul(buf, NULL, 16);
 	block_pages = block_size / getpagesize();
@@ -1353,7 +1197,7 @@ static int tiering_layout(FIXTURE_DATA(reasons) *self, int *src, int *slow,
 			continue;
 		snprintf(path, sizeof(path), TIERING_SYSFS "/%s/nodelist",
 			 de->d_name);
-		if (read_str(path, buf, sizeof(buf)) ||
+		if (mig_read_file(path, buf, sizeof(buf)) ||
 		    parse_list(buf, bits, MAX_LIST) < 0)
 			continue;
 		for (nid = 0; nid < MAX_LIST; nid++) {
@@ -1457,7 +1301,7 @@ TEST_F_TIMEOUT(reasons, demotion, CASE_TIMEOUT)
 	pid_t pid;
 
 	if (access(DEMOTION_PATH, W_OK) ||
-	    read_str(DEMOTION_PATH, buf, sizeof(buf)))
+	    mig_read_file(DEMOTION_PATH, buf, sizeof(buf)))
 		SKIP(return, "no %s (no memory tiering)", DEMOTION_PATH);
 	nr_slow = tiering_layout(self, &src, slow, why, sizeof(why));
 	if (!nr_slow)
@@ -1485,7 +1329,7 @@ TEST_F_TIMEOUT(reasons, demotion, CASE_TIMEOUT)
 
 	snprintf(self->old_demotion, sizeof(self->old_demotion), "%s",
 		 rstrip(buf));
-	ASSERT_EQ(0, write_str(DEMOTION_PATH, "true"));
+	ASSERT_EQ(0, offctl_write(DEMOTION_PATH, "true"));
 
 	res = mmap(NULL, sizeof(*res), PROT_READ | PROT_WRITE,
 		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
