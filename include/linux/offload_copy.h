@@ -35,7 +35,7 @@ struct offload_req;
 #define OFFLOAD_ENGINE_WEIGHT_DEFAULT	100
 
 /* Time a chunk may take on an engine that leaves @timeout_ms at 0. */
-#define OFFLOAD_ENGINE_TIMEOUT_DEFAULT_MS	5000
+#define OFFLOAD_ENGINE_TIMEOUT_DEFAULT_MS	1000
 
 /* Consecutive faults (errors or timeouts) that quarantine an engine. */
 #define OFFLOAD_ENGINE_MAX_FAULTS	3
@@ -68,8 +68,10 @@ enum offload_engine_cap {
  * @abort: cancel a chunk that did not complete in time.  The engine must
  *	stop writing to the chunk's destination and still report the chunk
  *	complete, with an error, exactly once.  The chunk may be completing
- *	at the same moment: then abort does nothing.  May sleep.  Optional:
- *	without it the broker waits for the chunk however long it takes.
+ *	at the same moment: then abort does nothing.  Called by the
+ *	submitter, which may hold the folio locks of a migration batch: it
+ *	may sleep, but briefly.  Required, so that no migration waits on a
+ *	stuck engine for longer than its timeout.
  *
  * The engine reports each chunk it accepted with offload_chunk_complete(),
  * from any context, exactly once.  It copies the chunk's segments, see
@@ -271,8 +273,10 @@ struct offload_chunk {
  * @src: source folios.
  * @dst: destination folios, each the size of its source.
  * @status: per pair: -EINPROGRESS until its copy has finished, then 0 or
- *	a negative errno (-EHWPOISON: the source is poisoned; -EIO, -ENODEV
- *	...: no allowed engine could copy it).
+ *	a negative errno: -EHWPOISON, the source (of this pair or another
+ *	of its chunk) is poisoned and the caller's machine-check safe copy
+ *	will tell; in require mode -EIO, the allowed engines failed it, or
+ *	-ENODEV, none could take it.
  *
  * Private to mm/offload:
  * @mode: mode of the route at submission.
@@ -283,6 +287,7 @@ struct offload_chunk {
  * @done: chunks completed by their engine, not yet handled.
  * @pending: chunks waiting for an engine or for the calling CPU.
  * @remaining: pairs whose copy has not finished.
+ * @stalled: since when (jiffies) a require request waits for a slot.
  * @nr_chunks: chunks in use in @chunks.
  * @chunks: the chunks.
  */
@@ -304,6 +309,7 @@ struct offload_req {
 	struct list_head	done;
 	struct list_head	pending;
 	unsigned int		remaining;
+	unsigned long		stalled;
 	unsigned int		nr_chunks;
 	struct offload_chunk	chunks[OFFLOAD_REQ_MAX_CHUNKS];
 };
@@ -341,6 +347,7 @@ static inline bool offload_req_cpu_may_copy(const struct offload_req *req)
 }
 
 bool offload_class_wants(unsigned int class, unsigned long nr_pages);
+bool offload_class_cpu_allowed(unsigned int class);
 
 int offload_engine_register(struct offload_engine *eng);
 void offload_engine_unregister(struct offload_engine *eng);
@@ -384,6 +391,11 @@ static inline bool offload_class_wants(unsigned int class,
 				       unsigned long nr_pages)
 {
 	return false;
+}
+
+static inline bool offload_class_cpu_allowed(unsigned int class)
+{
+	return true;
 }
 
 static inline struct offload_req *offload_req_alloc(unsigned int max,

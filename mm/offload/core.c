@@ -79,8 +79,9 @@ static int offload_engine_check(const struct offload_engine *eng)
 		pr_err("invalid engine name\n");
 		return -EINVAL;
 	}
-	if (!eng->ops || !eng->ops->submit || !eng->ops->issue_pending) {
-		pr_err("engine %s: submit and issue_pending are required\n",
+	if (!eng->ops || !eng->ops->submit || !eng->ops->issue_pending ||
+	    !eng->ops->abort) {
+		pr_err("engine %s: submit, issue_pending and abort are required\n",
 		       eng->name);
 		return -EINVAL;
 	}
@@ -128,19 +129,20 @@ int offload_engine_register(struct offload_engine *eng)
 		eng->weight = OFFLOAD_ENGINE_WEIGHT_DEFAULT;
 	if (!eng->timeout_ms)
 		eng->timeout_ms = OFFLOAD_ENGINE_TIMEOUT_DEFAULT_MS;
+
+	mutex_lock(&offload_engines_lock);
+	/* Before touching any state: @eng itself may be the registered one. */
+	if (offload_engine_find(eng->name)) {
+		mutex_unlock(&offload_engines_lock);
+		pr_err("engine %s is already registered\n", eng->name);
+		return -EEXIST;
+	}
 	kref_init(&eng->ref);
 	init_completion(&eng->released);
 	atomic_set(&eng->inflight, 0);
 	atomic64_set(&eng->outstanding, 0);
 	memset(&eng->stats, 0, sizeof(eng->stats));
 	offload_engine_health_init(eng);
-
-	mutex_lock(&offload_engines_lock);
-	if (offload_engine_find(eng->name)) {
-		mutex_unlock(&offload_engines_lock);
-		pr_err("engine %s is already registered\n", eng->name);
-		return -EEXIST;
-	}
 	list_add_tail_rcu(&eng->list, &offload_engines);
 	mutex_unlock(&offload_engines_lock);
 	static_branch_inc(&offload_copy_key);
@@ -166,6 +168,9 @@ static void offload_engine_release(struct kref *ref)
  * Stops new work from reaching @eng and waits until every user has dropped
  * its reference.  Work already handed to the engine keeps completing while
  * this waits, so call it before tearing down the hardware behind @eng.
+ * The last offload_chunk_complete() may still be returning in the
+ * engine's completion context (interrupt, tasklet, work item) when this
+ * returns: the driver quiesces that context before freeing @eng.
  *
  * Context: process context, sleeps.
  */
@@ -177,9 +182,13 @@ void offload_engine_unregister(struct offload_engine *eng)
 
 	/* No RCU reader may still be looking at @eng without a reference. */
 	synchronize_rcu();
-	offload_engine_health_stop(eng);
 	kref_put(&eng->ref, offload_engine_release);
 	wait_for_completion(&eng->released);
+	/*
+	 * Only now: a user could queue a probe until its last fault.  A probe
+	 * that runs from here on cannot take a reference and does nothing.
+	 */
+	offload_engine_health_stop(eng);
 	static_branch_dec(&offload_copy_key);
 
 	pr_info("engine %s unregistered\n", eng->name);

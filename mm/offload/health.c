@@ -7,14 +7,15 @@
  * faults the engine is quarantined: requests submitted from then on leave
  * it out.  It comes
  * back when offload_engine_enable() is called (by an admin) or when a
- * probe succeeds: a delayed work copies one page through the engine alone
- * and checks the result, backing off from one second to a minute while
+ * probe succeeds: a delayed work copies one folio (of at least the
+ * engine's minimum batch) through the engine alone and checks the result, backing off from one second to a minute while
  * the probe keeps failing.  offload_engine_unregister() cancels the probe.
  */
 
 #define pr_fmt(fmt) "mm/offload: " fmt
 
 #include <linux/gfp.h>
+#include <linux/log2.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/random.h>
@@ -75,28 +76,30 @@ void offload_engine_enable(struct offload_engine *eng)
 }
 EXPORT_SYMBOL_GPL(offload_engine_enable);
 
-/* Copy one page through @eng alone; true if its copy is right. */
+/* Copy one folio through @eng alone; true if its copy is right. */
 static bool offload_probe_copy(struct offload_engine *eng)
 {
+	/* Big enough for the engine's minimum batch. */
+	unsigned int order = min(order_base_2(eng->min_batch), MAX_PAGE_ORDER);
 	struct folio *src, *dst = NULL;
 	struct offload_req *req;
 	bool ok = false;
 
 	req = offload_req_alloc(1, GFP_KERNEL);
-	src = folio_alloc(GFP_KERNEL, 0);
+	src = folio_alloc(GFP_KERNEL, order);
 	if (src)
-		dst = folio_alloc(GFP_KERNEL | __GFP_ZERO, 0);
+		dst = folio_alloc(GFP_KERNEL | __GFP_ZERO, order);
 	if (!req || !dst)
 		goto out;
 
-	get_random_bytes(folio_address(src), PAGE_SIZE);
+	get_random_bytes(folio_address(src), folio_size(src));
 	offload_req_init(req, OFFLOAD_CLASS_GENERIC, folio_nid(src),
 			 folio_nid(dst));
 	offload_req_add(req, src, dst);
 	offload_req_submit_to(req, eng);
 	offload_req_wait(req);
 	ok = !req->status[0] &&
-	     !memcmp(folio_address(src), folio_address(dst), PAGE_SIZE);
+	     !memcmp(folio_address(src), folio_address(dst), folio_size(src));
 out:
 	if (dst)
 		folio_put(dst);

@@ -52,6 +52,9 @@
 /* Chunks per engine a request is split into, to balance and pipeline. */
 #define OFFLOAD_CHUNKS_PER_ENGINE	4
 
+/* Longest wait for an engine slot in require mode, see below. */
+#define OFFLOAD_REQ_STALL_TIMEOUT	HZ
+
 struct offload_class_stats offload_class_stats[OFFLOAD_NR_CLASSES];
 EXPORT_SYMBOL_IF_KUNIT(offload_class_stats);
 
@@ -274,10 +277,19 @@ static void offload_req_dispatch(struct offload_req *req)
 		trace_offload_chunk_place(chunk);
 		ret = eng->ops->submit(eng, chunk);
 		if (ret) {
-			/* Not taken: try again later, elsewhere or on the CPU. */
+			/*
+			 * Not taken.  -EBUSY: try again later, elsewhere or on
+			 * the CPU; any other error fails this engine for it.
+			 */
 			offload_unplace(eng, chunk);
 			chunk->eng = NULL;
 			chunk->status = -EBUSY;
+			if (ret != -EBUSY) {
+				offload_engine_fault(eng);
+				chunk->tried |= BIT(i);
+				chunk->error = ret;
+				chunk->last_failed = eng;
+			}
 			list_add_tail(&chunk->node, &refused);
 			continue;
 		}
@@ -296,6 +308,7 @@ static void offload_req_start(struct offload_req *req)
 {
 	atomic64_add(req->nr, &offload_class_stats[req->class].submitted);
 	req->remaining = req->nr;
+	req->stalled = 0;
 	offload_req_split(req);
 	trace_offload_submit(req);
 	offload_req_dispatch(req);
@@ -471,6 +484,17 @@ static bool offload_req_returned(struct offload_req *req,
 	unsigned int i;
 
 	chunk->eng = NULL;
+	if (chunk->status == -EHWPOISON) {
+		/*
+		 * A poisoned source: no engine or CPU copy here should read it
+		 * again, and the engine is not at fault.  The caller's own
+		 * machine-check safe copy finds which folio it is.
+		 */
+		for (i = 0; i < chunk->nr; i++)
+			req->status[chunk->first + i] = -EHWPOISON;
+		atomic64_add(chunk->nr, &offload_class_stats[req->class].failed);
+		return true;
+	}
 	if (!chunk->status) {
 		offload_engine_success(eng);
 		for (i = 0; i < chunk->nr; i++)
@@ -502,8 +526,9 @@ static void offload_req_finish_pending(struct offload_req *req,
 		offload_chunk_fell_back(chunk, cpu ? "cpu" : "fail");
 
 	for (i = chunk->first; i < chunk->first + chunk->nr; i++) {
+		/* Required engines failed it (-EIO), or none could take it. */
 		err = cpu ? folio_mc_copy(req->dst[i], req->src[i]) :
-			    chunk->error ?: chunk->status;
+			    chunk->error ? -EIO : -ENODEV;
 		req->status[i] = err;
 		atomic64_inc(err ? &cs->failed : &cs->cpu);
 	}
@@ -523,11 +548,31 @@ static void offload_req_abort_late(struct offload_req *req)
 			continue;
 		chunk->aborted = true;
 		atomic64_inc(&eng->stats.timeouts);
-		if (eng->ops->abort)
-			eng->ops->abort(eng, chunk);
-		else
-			offload_engine_fault(eng);
+		eng->ops->abort(eng, chunk);
 	}
+}
+
+/*
+ * True once a request in require mode has waited more than a second for
+ * an engine slot with none of its chunks on an engine: the engines are
+ * saturated by others or keep refusing, and its pending chunks fail.
+ */
+static bool offload_req_stalled(struct offload_req *req)
+{
+	struct offload_chunk *chunk;
+
+	for (chunk = req->chunks; chunk < req->chunks + req->nr_chunks;
+	     chunk++) {
+		if (chunk->eng) {
+			req->stalled = 0;
+			return false;
+		}
+	}
+	if (!req->stalled) {
+		req->stalled = jiffies ?: 1;
+		return false;
+	}
+	return time_after(jiffies, req->stalled + OFFLOAD_REQ_STALL_TIMEOUT);
 }
 
 /* Sleep until an engine completes a chunk or a deadline passes. */
@@ -585,7 +630,8 @@ int offload_req_next(struct offload_req *req, unsigned int *first,
 							 node);
 			/* Saturated engines: copy a share ourselves. */
 			if (!chunk || (chunk->status == -EBUSY &&
-				       req->mode == OFFLOAD_MODE_REQUIRE)) {
+				       req->mode == OFFLOAD_MODE_REQUIRE &&
+				       !offload_req_stalled(req))) {
 				offload_req_sleep(req);
 				continue;
 			}

@@ -170,3 +170,27 @@ bool offload_class_wants(unsigned int class, unsigned long nr_pages)
 	return wants;
 }
 EXPORT_SYMBOL_GPL(offload_class_wants);
+
+/**
+ * offload_class_cpu_allowed - whether the CPU may copy for a class
+ * @class: migration reason or %OFFLOAD_CLASS_GENERIC
+ *
+ * False while the class's route requires engines: then a caller with a
+ * copy path of its own must fail what the broker did not copy rather than
+ * copy it on the CPU.
+ *
+ * Context: any context.
+ */
+bool offload_class_cpu_allowed(unsigned int class)
+{
+	bool allowed;
+
+	if (class >= OFFLOAD_NR_CLASSES)
+		return true;
+	rcu_read_lock();
+	allowed = rcu_dereference(offload_routes)->route[class].mode !=
+		  OFFLOAD_MODE_REQUIRE;
+	rcu_read_unlock();
+	return allowed;
+}
+EXPORT_SYMBOL_GPL(offload_class_cpu_allowed);

@@ -64,7 +64,7 @@ static void test_engine_complete(struct offload_test_engine *te,
 
 	if (every && atomic_inc_return(&te->completed) % every == 0) {
 		atomic_inc(&te->failed);
-		status = -EIO;
+		status = READ_ONCE(te->fail_errno) ?: -EIO;
 	} else {
 		if (te->kind != OFFLOAD_TEST_NULL)
 			test_engine_copy(te, chunk);
@@ -103,7 +103,7 @@ static int test_engine_submit(struct offload_engine *eng,
 	    (queue && te->nr_queued == OFFLOAD_TEST_QUEUE_LEN)) {
 		spin_unlock_irqrestore(&te->lock, flags);
 		atomic_inc(&te->rejected);
-		return -EBUSY;
+		return READ_ONCE(te->reject_errno) ?: -EBUSY;
 	}
 	if (queue)
 		te->queue[te->nr_queued++] = chunk;

@@ -37,7 +37,9 @@ enum offload_test_kind {
  * @eng: the engine the broker sees.
  * @kind: see &enum offload_test_kind.
  * @delay_ms: delay of a %OFFLOAD_TEST_DELAYED engine.
- * @fail_every: complete every Nth chunk with -EIO without copying it
+ * @fail_errno: the error of failed chunks; 0 means -EIO.
+ * @reject_errno: the error of refused submissions; 0 means -EBUSY.
+ * @fail_every: complete every Nth chunk with @fail_errno without copying it
  *	(1: every chunk, 0: none).  May change while registered.
  * @reject: submit returns -EBUSY.  May change while registered.
  * @chunks: chunks taken by submit.
@@ -63,6 +65,8 @@ struct offload_test_engine {
 	struct offload_engine	eng;
 	enum offload_test_kind		kind;
 	unsigned int		delay_ms;
+	int			fail_errno;
+	int			reject_errno;
 	unsigned int		fail_every;
 	bool			reject;
 

@@ -24,17 +24,29 @@ static void fake_issue_pending(struct offload_engine *eng)
 {
 }
 
+static void fake_abort(struct offload_engine *eng, struct offload_chunk *chunk)
+{
+}
+
 static const struct offload_engine_ops fake_ops = {
 	.submit		= fake_submit,
 	.issue_pending	= fake_issue_pending,
+	.abort		= fake_abort,
 };
 
 static const struct offload_engine_ops no_submit_ops = {
 	.issue_pending	= fake_issue_pending,
+	.abort		= fake_abort,
 };
 
 static const struct offload_engine_ops no_issue_pending_ops = {
 	.submit		= fake_submit,
+	.abort		= fake_abort,
+};
+
+static const struct offload_engine_ops no_abort_ops = {
+	.submit		= fake_submit,
+	.issue_pending	= fake_issue_pending,
 };
 
 static struct offload_engine *fake_engine(struct kunit *test, const char *name)
@@ -156,6 +168,11 @@ static void invalid_engine_refused(struct kunit *test)
 	eng->ops = &no_issue_pending_ops;
 	KUNIT_EXPECT_EQ(test, offload_engine_register(eng), -EINVAL);
 	KUNIT_EXPECT_NULL(test, offload_engine_get("no_issue_pending"));
+
+	eng = fake_engine(test, "no_abort");
+	eng->ops = &no_abort_ops;
+	KUNIT_EXPECT_EQ(test, offload_engine_register(eng), -EINVAL);
+	KUNIT_EXPECT_NULL(test, offload_engine_get("no_abort"));
 
 	eng = fake_engine(test, "bad_node");
 	eng->nid = MAX_NUMNODES;

@@ -457,6 +457,78 @@ static void require_without_engine_fails(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, delta.cpu, 0);
 }
 
+/*
+ * A poisoned source is final: no other engine or CPU copy reads it again,
+ * and the engine that found it is not at fault.
+ */
+static void poison_is_final(struct kunit *test)
+{
+	struct offload_test_engine *finder = fake_engine_alloc(test, "finder",
+							       OFFLOAD_TEST_INSTANT,
+							       FAKE_NODE);
+	struct offload_test_engine *other = fake_engine_add(test, "other",
+							    OFFLOAD_TEST_INSTANT,
+							    NUMA_NO_NODE);
+	struct fake_folios *src = fake_folios_alloc(test, 4, 0);
+	struct fake_folios *dst = fake_folios_alloc(test, 4, 0);
+	struct offload_req *req = fake_req_alloc(test, 4);
+	struct fake_stats before, delta;
+
+	finder->fail_every = 1;
+	finder->fail_errno = -EHWPOISON;
+	fake_engine_register(test, finder);
+	fake_route_set(test, OFFLOAD_MODE_PREFER, 1, 2, "finder", "other");
+	fake_folios_fill(src, 1);
+	fake_req_prepare(test, req, src, dst);
+	fake_stats_read(&before);
+	KUNIT_ASSERT_EQ(test, fake_req_run(req), 0);
+	fake_stats_since(&delta, &before);
+
+	KUNIT_EXPECT_EQ(test, fake_req_count(req, -EHWPOISON), 4);
+	KUNIT_EXPECT_EQ(test, atomic_read(&other->chunks), 0);
+	KUNIT_EXPECT_EQ(test, delta.cpu, 0);
+	KUNIT_EXPECT_EQ(test, delta.failed, 4);
+	KUNIT_EXPECT_EQ(test, atomic_read(&finder->eng.faults), 0);
+}
+
+/*
+ * An engine that refuses with an error other than -EBUSY has failed the
+ * chunk; one that keeps answering -EBUSY to a require request makes it
+ * fail after a bounded wait instead of hanging.
+ */
+static void require_refusals_fail(struct kunit *test)
+{
+	struct offload_test_engine *broken = fake_engine_alloc(test, "broken",
+							       OFFLOAD_TEST_INSTANT,
+							       FAKE_NODE);
+	struct offload_test_engine *full = fake_engine_alloc(test, "full",
+							     OFFLOAD_TEST_INSTANT,
+							     FAKE_NODE);
+	struct fake_folios *src = fake_folios_alloc(test, 2, 0);
+	struct fake_folios *dst = fake_folios_alloc(test, 2, 0);
+	struct offload_req *req = fake_req_alloc(test, 2);
+
+	broken->reject = true;
+	broken->reject_errno = -EIO;
+	fake_engine_register(test, broken);
+	full->reject = true;
+	fake_engine_register(test, full);
+	fake_folios_fill(src, 1);
+	fake_folios_fill(dst, 2);
+
+	fake_route_set(test, OFFLOAD_MODE_REQUIRE, 1, 1, "broken");
+	fake_req_prepare(test, req, src, dst);
+	KUNIT_ASSERT_EQ(test, fake_req_run(req), 0);
+	expect_failed(test, req, dst, 2);
+	KUNIT_EXPECT_GT(test, atomic_read(&broken->rejected), 0);
+
+	fake_route_set(test, OFFLOAD_MODE_REQUIRE, 1, 1, "full");
+	fake_req_prepare(test, req, src, dst);
+	KUNIT_ASSERT_EQ(test, fake_req_run(req), 0);
+	expect_failed(test, req, dst, 2);
+	KUNIT_EXPECT_GT(test, atomic_read(&full->rejected), 1);
+}
+
 /* Timeouts are faults: three quarantine the engine until it is enabled. */
 static void timeout_quarantine_enable(struct kunit *test)
 {
@@ -1016,6 +1088,8 @@ static struct kunit_case offload_request_cases[] = {
 	KUNIT_CASE(stats_add_up),
 	KUNIT_CASE(req_add_errors),
 	KUNIT_CASE(migration_gate),
+	KUNIT_CASE(poison_is_final),
+	KUNIT_CASE(require_refusals_fail),
 	KUNIT_CASE(route_set_validation),
 	{}
 };
