@@ -5,11 +5,12 @@
  * Every chunk an engine fails or lets time out is a fault; a chunk it
  * copies resets the count.  After %OFFLOAD_ENGINE_MAX_FAULTS consecutive
  * faults the engine is quarantined: requests submitted from then on leave
- * it out.  It comes
- * back when offload_engine_enable() is called (by an admin) or when a
- * probe succeeds: a delayed work copies one folio (of at least the
- * engine's minimum batch) through the engine alone and checks the result, backing off from one second to a minute while
- * the probe keeps failing.  offload_engine_unregister() cancels the probe.
+ * it out.  It comes back when offload_engine_enable() is called (by an
+ * admin) or when a probe succeeds: a delayed work copies one folio (of at
+ * least the engine's minimum batch) through the engine alone and checks
+ * the result, backing off from one second to a minute while the probe
+ * keeps failing.  offload_engine_unregister() cancels the probe once the
+ * engine is unused.
  */
 
 #define pr_fmt(fmt) "mm/offload: " fmt
