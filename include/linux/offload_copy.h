@@ -288,6 +288,9 @@ struct offload_chunk {
  * @pending: chunks waiting for an engine or for the calling CPU.
  * @remaining: pairs whose copy has not finished.
  * @stalled: since when (jiffies) a require request waits for a slot.
+ * @deadline: see offload_req_set_deadline(), valid if @has_deadline.
+ * @has_deadline: offload_req_set_deadline() was called.
+ * @timed_out: the deadline aborted chunks.
  * @nr_chunks: chunks in use in @chunks.
  * @chunks: the chunks.
  */
@@ -310,6 +313,9 @@ struct offload_req {
 	struct list_head	pending;
 	unsigned int		remaining;
 	unsigned long		stalled;
+	unsigned long		deadline;
+	bool			has_deadline;
+	bool			timed_out;
 	unsigned int		nr_chunks;
 	struct offload_chunk	chunks[OFFLOAD_REQ_MAX_CHUNKS];
 };
@@ -373,7 +379,8 @@ int offload_req_add(struct offload_req *req, struct folio *src,
 int offload_req_submit(struct offload_req *req);
 int offload_req_next(struct offload_req *req, unsigned int *first,
 		     unsigned int *nr);
-void offload_req_wait(struct offload_req *req);
+void offload_req_set_deadline(struct offload_req *req, unsigned long timeout);
+int offload_req_wait(struct offload_req *req, unsigned long timeout);
 
 #else /* !CONFIG_MIGRATION_OFFLOAD */
 

@@ -98,7 +98,7 @@ static bool offload_probe_copy(struct offload_engine *eng)
 			 folio_nid(dst));
 	offload_req_add(req, src, dst);
 	offload_req_submit_to(req, eng);
-	offload_req_wait(req);
+	offload_req_wait(req, msecs_to_jiffies(2 * eng->timeout_ms));
 	ok = !req->status[0] &&
 	     !memcmp(folio_address(src), folio_address(dst), folio_size(src));
 out:

@@ -274,6 +274,9 @@ static void offload_req_dispatch(struct offload_req *req)
 		chunk->aborted = false;
 		chunk->submitted = ktime_get_ns();
 		chunk->deadline = jiffies + msecs_to_jiffies(eng->timeout_ms);
+		if (req->has_deadline && time_after(chunk->deadline,
+						    req->deadline))
+			chunk->deadline = req->deadline;
 		trace_offload_chunk_place(chunk);
 		ret = eng->ops->submit(eng, chunk);
 		if (ret) {
@@ -309,6 +312,8 @@ static void offload_req_start(struct offload_req *req)
 	atomic64_add(req->nr, &offload_class_stats[req->class].submitted);
 	req->remaining = req->nr;
 	req->stalled = 0;
+	req->has_deadline = false;
+	req->timed_out = false;
 	offload_req_split(req);
 	trace_offload_submit(req);
 	offload_req_dispatch(req);
@@ -534,6 +539,12 @@ static void offload_req_finish_pending(struct offload_req *req,
 	}
 }
 
+/* Past the caller's deadline, see offload_req_set_deadline(). */
+static bool offload_req_late(const struct offload_req *req)
+{
+	return req->has_deadline && time_after_eq(jiffies, req->deadline);
+}
+
 /* Abort the chunks that are past their engine's deadline. */
 static void offload_req_abort_late(struct offload_req *req)
 {
@@ -547,6 +558,8 @@ static void offload_req_abort_late(struct offload_req *req)
 		    time_before(jiffies, chunk->deadline))
 			continue;
 		chunk->aborted = true;
+		if (offload_req_late(req))
+			req->timed_out = true;
 		atomic64_inc(&eng->stats.timeouts);
 		eng->ops->abort(eng, chunk);
 	}
@@ -624,14 +637,17 @@ int offload_req_next(struct offload_req *req, unsigned int *first,
 		if (chunk && !offload_req_returned(req, chunk))
 			continue;
 		if (!chunk) {
-			offload_req_dispatch(req);
+			bool late = offload_req_late(req);
+
+			if (!late)
+				offload_req_dispatch(req);
 			chunk = list_first_entry_or_null(&req->pending,
 							 struct offload_chunk,
 							 node);
 			/* Saturated engines: copy a share ourselves. */
 			if (!chunk || (chunk->status == -EBUSY &&
 				       req->mode == OFFLOAD_MODE_REQUIRE &&
-				       !offload_req_stalled(req))) {
+				       !late && !offload_req_stalled(req))) {
 				offload_req_sleep(req);
 				continue;
 			}
@@ -650,16 +666,47 @@ int offload_req_next(struct offload_req *req, unsigned int *first,
 EXPORT_SYMBOL_GPL(offload_req_next);
 
 /**
+ * offload_req_set_deadline - bound the time a request spends on engines
+ * @req: a request the broker took
+ * @timeout: jiffies from now
+ *
+ * Chunks still on an engine at the deadline are aborted, and from then on
+ * no chunk goes to an engine: what is left is copied by the calling CPU,
+ * or fails in require mode.
+ *
+ * Context: the submitter, before or between offload_req_next() calls.
+ */
+void offload_req_set_deadline(struct offload_req *req, unsigned long timeout)
+{
+	struct offload_chunk *chunk;
+
+	req->deadline = jiffies + timeout;
+	req->has_deadline = true;
+	for (chunk = req->chunks; chunk < req->chunks + req->nr_chunks;
+	     chunk++)
+		if (chunk->eng && time_after(chunk->deadline, req->deadline))
+			chunk->deadline = req->deadline;
+}
+EXPORT_SYMBOL_GPL(offload_req_set_deadline);
+
+/**
  * offload_req_wait - wait until every pair of a request has finished
  * @req: a request the broker took
+ * @timeout: jiffies to allow the engines, see offload_req_set_deadline(),
+ *	or MAX_SCHEDULE_TIMEOUT for the engines' own timeouts only
  *
  * Context: process context, sleeps.
+ * Return: 0, or -ETIMEDOUT if the deadline aborted chunks (their pairs
+ * were then copied by the CPU, or failed in require mode).
  */
-void offload_req_wait(struct offload_req *req)
+int offload_req_wait(struct offload_req *req, unsigned long timeout)
 {
 	unsigned int first, nr;
 
+	if (timeout != MAX_SCHEDULE_TIMEOUT)
+		offload_req_set_deadline(req, timeout);
 	while (offload_req_next(req, &first, &nr))
 		;
+	return req->timed_out ? -ETIMEDOUT : 0;
 }
 EXPORT_SYMBOL_GPL(offload_req_wait);

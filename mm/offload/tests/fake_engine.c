@@ -321,7 +321,7 @@ int fake_req_run(struct offload_req *req)
 	int ret = offload_req_submit(req);
 
 	if (!ret)
-		offload_req_wait(req);
+		offload_req_wait(req, MAX_SCHEDULE_TIMEOUT);
 	return ret;
 }
 

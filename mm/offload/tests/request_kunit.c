@@ -104,8 +104,8 @@ static void least_loaded_wins(struct kunit *test)
 	ret = offload_req_submit(b);
 	KUNIT_EXPECT_EQ(test, ret, 0);
 	if (!ret)
-		offload_req_wait(b);
-	offload_req_wait(a);
+		offload_req_wait(b, MAX_SCHEDULE_TIMEOUT);
+	offload_req_wait(a, MAX_SCHEDULE_TIMEOUT);
 
 	KUNIT_EXPECT_GT(test, held, 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&local->chunks), held);
@@ -143,8 +143,8 @@ static void max_inflight_respected(struct kunit *test)
 	ret = offload_req_submit(b);
 	KUNIT_EXPECT_EQ(test, ret, 0);
 	if (!ret)
-		offload_req_wait(b);
-	offload_req_wait(a);
+		offload_req_wait(b, MAX_SCHEDULE_TIMEOUT);
+	offload_req_wait(a, MAX_SCHEDULE_TIMEOUT);
 	fake_stats_since(&delta, &before);
 
 	KUNIT_EXPECT_GE(test, slow->max_inflight_seen, 1);
@@ -529,6 +529,44 @@ static void require_refusals_fail(struct kunit *test)
 	KUNIT_EXPECT_GT(test, atomic_read(&full->rejected), 1);
 }
 
+/*
+ * A caller's deadline aborts what is still on an engine, however long the
+ * engine's own timeout: prefer then copies on the CPU, require fails.
+ */
+static void wait_deadline(struct kunit *test)
+{
+	struct offload_test_engine *slow = fake_engine_alloc(test, "slow",
+							     OFFLOAD_TEST_NEVER,
+							     FAKE_NODE);
+	struct fake_folios *src = fake_folios_alloc(test, 2, 0);
+	struct fake_folios *dst = fake_folios_alloc(test, 2, 0);
+	struct offload_req *req = fake_req_alloc(test, 2);
+	u64 start;
+
+	slow->eng.timeout_ms = 60000;
+	fake_engine_register(test, slow);
+	fake_folios_fill(src, 1);
+
+	fake_route_set(test, OFFLOAD_MODE_PREFER, 1, 1, "slow");
+	fake_req_prepare(test, req, src, dst);
+	start = ktime_get_ns();
+	KUNIT_ASSERT_EQ(test, offload_req_submit(req), 0);
+	KUNIT_EXPECT_EQ(test, offload_req_wait(req, msecs_to_jiffies(50)),
+			-ETIMEDOUT);
+	KUNIT_EXPECT_LT(test, ktime_get_ns() - start, 10ULL * NSEC_PER_SEC);
+	expect_copied(test, req, dst, 1);
+	KUNIT_EXPECT_GT(test, atomic_read(&slow->aborted), 0);
+	offload_engine_enable(&slow->eng);
+
+	fake_route_set(test, OFFLOAD_MODE_REQUIRE, 1, 1, "slow");
+	fake_folios_fill(dst, 2);
+	fake_req_prepare(test, req, src, dst);
+	KUNIT_ASSERT_EQ(test, offload_req_submit(req), 0);
+	KUNIT_EXPECT_EQ(test, offload_req_wait(req, msecs_to_jiffies(50)),
+			-ETIMEDOUT);
+	expect_failed(test, req, dst, 2);
+}
+
 /* Timeouts are faults: three quarantine the engine until it is enabled. */
 static void timeout_quarantine_enable(struct kunit *test)
 {
@@ -716,7 +754,7 @@ static void unregister_waits_for_request(struct kunit *test)
 	if (got)
 		offload_engine_put(got);
 
-	offload_req_wait(req);
+	offload_req_wait(req, MAX_SCHEDULE_TIMEOUT);
 	KUNIT_EXPECT_TRUE(test, wait_for_completion_timeout(&uw.done, 10 * HZ));
 	flush_work(&uw.work);
 	destroy_work_on_stack(&uw.work);
@@ -1089,6 +1127,7 @@ static struct kunit_case offload_request_cases[] = {
 	KUNIT_CASE(req_add_errors),
 	KUNIT_CASE(migration_gate),
 	KUNIT_CASE(poison_is_final),
+	KUNIT_CASE(wait_deadline),
 	KUNIT_CASE(require_refusals_fail),
 	KUNIT_CASE(route_set_validation),
 	{}
