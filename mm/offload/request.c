@@ -644,7 +644,11 @@ int offload_req_next(struct offload_req *req, unsigned int *first,
 			chunk = list_first_entry_or_null(&req->pending,
 							 struct offload_chunk,
 							 node);
-			/* Saturated engines: copy a share ourselves. */
+			/*
+			 * Wait for a completion, or (require) for a slot;
+			 * otherwise the calling CPU takes the chunk, its share
+			 * while engines are saturated, or fails it.
+			 */
 			if (!chunk || (chunk->status == -EBUSY &&
 				       req->mode == OFFLOAD_MODE_REQUIRE &&
 				       !late && !offload_req_stalled(req))) {
