@@ -15,6 +15,8 @@
 #include <linux/offload_copy.h>
 #include <linux/workqueue.h>
 
+#include "fake_engine.h"
+
 static int fake_submit(struct offload_engine *eng, struct offload_chunk *chunk)
 {
 	return -EBUSY;
@@ -267,21 +269,6 @@ static void module_pinned_by_users(struct kunit *test)
 }
 #endif
 
-struct unregister_work {
-	struct work_struct work;
-	struct offload_engine *eng;
-	struct completion done;
-};
-
-static void unregister_work_fn(struct work_struct *work)
-{
-	struct unregister_work *uw = container_of(work, struct unregister_work,
-						  work);
-
-	offload_engine_unregister(uw->eng);
-	complete(&uw->done);
-}
-
 /* Wait until @name has left the registry, at most about two seconds. */
 static bool wait_unlisted(const char *name)
 {
@@ -301,29 +288,24 @@ static bool wait_unlisted(const char *name)
 static void unregister_waits_for_users(struct kunit *test)
 {
 	struct offload_engine *eng = fake_engine(test, "busy");
-	struct unregister_work uw = { .eng = eng };
 	struct offload_engine *user;
+	struct fake_async fa;
 
 	KUNIT_ASSERT_EQ(test, offload_engine_register(eng), 0);
 	user = offload_engine_get("busy");
 	KUNIT_ASSERT_PTR_EQ(test, user, eng);
 
-	INIT_WORK_ONSTACK(&uw.work, unregister_work_fn);
-	init_completion(&uw.done);
-	schedule_work(&uw.work);
+	fake_async_start(&fa, unregister_action, eng);
 
 	/* New users cannot find it, but unregister waits for the old one. */
 	KUNIT_EXPECT_TRUE(test, wait_unlisted("busy"));
-	KUNIT_EXPECT_FALSE(test,
-			   wait_for_completion_timeout(&uw.done,
-						       msecs_to_jiffies(100)));
+	KUNIT_EXPECT_FALSE(test, fake_async_wait(&fa, 100));
 	/* The registry's reference is gone; the user's one remains. */
 	KUNIT_EXPECT_EQ(test, kref_read(&eng->ref), 1);
 
 	offload_engine_put(user);
-	KUNIT_EXPECT_TRUE(test, wait_for_completion_timeout(&uw.done, 10 * HZ));
-	flush_work(&uw.work);
-	destroy_work_on_stack(&uw.work);
+	KUNIT_EXPECT_TRUE(test, fake_async_wait(&fa, 10000));
+	fake_async_finish(&fa);
 }
 
 static struct kunit_case offload_registry_cases[] = {

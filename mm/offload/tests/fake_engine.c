@@ -371,3 +371,49 @@ void fake_stats_since(struct fake_stats *delta,
 	delta->failed -= before->failed;
 	delta->declined -= before->declined;
 }
+
+static void fake_async_fn(struct work_struct *work)
+{
+	struct fake_async *fa = container_of(work, struct fake_async, work);
+
+	fa->fn(fa->arg);
+	complete(&fa->done);
+}
+
+/**
+ * fake_async_start - run @fn(@arg) from a work item
+ * @fa: on the caller's stack; fake_async_finish() must follow
+ * @fn: a call that may block, e.g. an unregister waiting for its users
+ * @arg: its argument
+ */
+void fake_async_start(struct fake_async *fa, void (*fn)(void *arg),
+		      void *arg)
+{
+	fa->fn = fn;
+	fa->arg = arg;
+	init_completion(&fa->done);
+	INIT_WORK_ONSTACK(&fa->work, fake_async_fn);
+	schedule_work(&fa->work);
+}
+
+/**
+ * fake_async_wait - wait for the call to return
+ * @fa: a started call
+ * @ms: at most this long
+ *
+ * Return: true if it has returned.
+ */
+bool fake_async_wait(struct fake_async *fa, unsigned int ms)
+{
+	return wait_for_completion_timeout(&fa->done, msecs_to_jiffies(ms));
+}
+
+/**
+ * fake_async_finish - wait for the work item and release it
+ * @fa: a started call
+ */
+void fake_async_finish(struct fake_async *fa)
+{
+	flush_work(&fa->work);
+	destroy_work_on_stack(&fa->work);
+}

@@ -6,6 +6,7 @@
 #define _MM_OFFLOAD_TESTS_FAKE_ENGINE_H
 
 #include <kunit/test.h>
+#include <linux/completion.h>
 #include <linux/offload_copy.h>
 
 #include "../test_engine.h"
@@ -69,6 +70,25 @@ struct fake_stats {
 	s64	failed;
 	s64	declined;
 };
+
+/**
+ * struct fake_async - a blocking call run from a work item
+ * @work: the work item, on the test's stack.
+ * @fn: the call.
+ * @arg: its argument.
+ * @done: completed when @fn has returned.
+ */
+struct fake_async {
+	struct work_struct	work;
+	void			(*fn)(void *arg);
+	void			*arg;
+	struct completion	done;
+};
+
+void fake_async_start(struct fake_async *fa, void (*fn)(void *arg),
+		      void *arg);
+bool fake_async_wait(struct fake_async *fa, unsigned int ms);
+void fake_async_finish(struct fake_async *fa);
 
 void fake_stats_read(struct fake_stats *stats);
 void fake_stats_since(struct fake_stats *delta,

@@ -707,19 +707,9 @@ static void out_of_order_reported_once(struct kunit *test)
 	expect_copied(test, req, dst, 1);
 }
 
-struct unregister_work {
-	struct work_struct	work;
-	struct offload_test_engine	*fe;
-	struct completion	done;
-};
-
-static void unregister_work_fn(struct work_struct *work)
+static void unregister_fake(void *fe)
 {
-	struct unregister_work *uw = container_of(work, struct unregister_work,
-						  work);
-
-	fake_engine_unregister(uw->fe);
-	complete(&uw->done);
+	fake_engine_unregister(fe);
 }
 
 /* The request holds its engines until offload_req_next() returned 0. */
@@ -731,8 +721,8 @@ static void unregister_waits_for_request(struct kunit *test)
 	struct fake_folios *src = fake_folios_alloc(test, 8, 0);
 	struct fake_folios *dst = fake_folios_alloc(test, 8, 0);
 	struct offload_req *req = fake_req_alloc(test, 8);
-	struct unregister_work uw = { .fe = leaving };
 	struct offload_engine *got;
+	struct fake_async fa;
 
 	leaving->delay_ms = 100;
 	fake_engine_register(test, leaving);
@@ -742,22 +732,17 @@ static void unregister_waits_for_request(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, offload_req_submit(req), 0);
 	KUNIT_EXPECT_GT(test, atomic_read(&leaving->chunks), 0);
 
-	INIT_WORK_ONSTACK(&uw.work, unregister_work_fn);
-	init_completion(&uw.done);
-	schedule_work(&uw.work);
+	fake_async_start(&fa, unregister_fake, leaving);
 	/* The chunks complete after 100 ms; the request is not over yet. */
-	KUNIT_EXPECT_FALSE(test,
-			   wait_for_completion_timeout(&uw.done,
-						       msecs_to_jiffies(300)));
+	KUNIT_EXPECT_FALSE(test, fake_async_wait(&fa, 300));
 	got = offload_engine_get("leaving");
 	KUNIT_EXPECT_NULL(test, got);
 	if (got)
 		offload_engine_put(got);
 
 	offload_req_wait(req, MAX_SCHEDULE_TIMEOUT);
-	KUNIT_EXPECT_TRUE(test, wait_for_completion_timeout(&uw.done, 10 * HZ));
-	flush_work(&uw.work);
-	destroy_work_on_stack(&uw.work);
+	KUNIT_EXPECT_TRUE(test, fake_async_wait(&fa, 10000));
+	fake_async_finish(&fa);
 
 	expect_copied(test, req, dst, 1);
 	KUNIT_EXPECT_EQ(test, atomic_read(&leaving->folios), 8);
