@@ -269,6 +269,7 @@ struct offload_chunk {
  * @src_nid: node of the sources, or NUMA_NO_NODE.
  * @dst_nid: node of the destinations, or NUMA_NO_NODE.
  * @nr: pairs added.
+ * @bytes: bytes of the sources added.
  * @max: pairs the request can hold.
  * @src: source folios.
  * @dst: destination folios, each the size of its source.
@@ -299,6 +300,7 @@ struct offload_req {
 	int			src_nid;
 	int			dst_nid;
 	unsigned int		nr;
+	size_t			bytes;
 	unsigned int		max;
 	struct folio		**src;
 	struct folio		**dst;

@@ -127,6 +127,7 @@ void offload_req_init(struct offload_req *req, unsigned int class,
 	req->src_nid = src_nid;
 	req->dst_nid = dst_nid;
 	req->nr = 0;
+	req->bytes = 0;
 	req->nr_engines = 0;
 	req->nr_chunks = 0;
 }
@@ -155,6 +156,7 @@ int offload_req_add(struct offload_req *req, struct folio *src,
 	req->src[req->nr] = src;
 	req->dst[req->nr] = dst;
 	req->status[req->nr] = -EINPROGRESS;
+	req->bytes += folio_size(src);
 	return req->nr++;
 }
 EXPORT_SYMBOL_GPL(offload_req_add);
@@ -197,28 +199,16 @@ static void offload_req_put_engines(struct offload_req *req)
 		offload_engine_put(req->engines[--req->nr_engines]);
 }
 
-static unsigned long offload_req_pages(const struct offload_req *req)
-{
-	unsigned long pages = 0;
-	unsigned int i;
-
-	for (i = 0; i < req->nr; i++)
-		pages += folio_nr_pages(req->src[i]);
-	return pages;
-}
-
 /* Cut the pairs into chunks of about equal bytes, all pending. */
 static void offload_req_split(struct offload_req *req)
 {
-	unsigned int i, nr_chunks;
-	size_t total = 0, target;
 	struct offload_chunk *chunk = NULL;
+	unsigned int i, nr_chunks;
+	size_t target;
 
-	for (i = 0; i < req->nr; i++)
-		total += folio_size(req->src[i]);
 	nr_chunks = max(req->nr_engines, 1U) * OFFLOAD_CHUNKS_PER_ENGINE;
 	nr_chunks = min3(nr_chunks, req->nr, (unsigned int)OFFLOAD_REQ_MAX_CHUNKS);
-	target = DIV_ROUND_UP(total, nr_chunks);
+	target = DIV_ROUND_UP(req->bytes, nr_chunks);
 
 	req->nr_chunks = 0;
 	for (i = 0; i < req->nr; i++) {
@@ -345,7 +335,7 @@ int offload_req_submit(struct offload_req *req)
 		return -EINVAL;
 	if (route.mode == OFFLOAD_MODE_OFF ||
 	    (route.mode != OFFLOAD_MODE_REQUIRE &&
-	     offload_req_pages(req) < route.min_batch))
+	     req->bytes >> PAGE_SHIFT < route.min_batch))
 		goto decline;
 	if (route.mode != OFFLOAD_MODE_CPU)
 		offload_req_get_engines(req, &route);
