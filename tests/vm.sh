@@ -14,7 +14,7 @@
 #       $RESULTS: the KUnit results (built-in and module suites), the
 #       kselftest results, whether the guest finished in time
 #       and whether its kernel log is free of oops, BUG, WARNING, lockdep,
-#       KASAN and similar reports.
+#       KASAN, kmemleak and similar reports.
 # run:  prints the guest's demo report.
 # shell: an interactive guest on this terminal.
 set -u
@@ -35,7 +35,7 @@ FINISHED="mm-offload-guest: finished"
 BAD_LOG='Oops|BUG:|kernel BUG|WARNING:|Kernel panic|KASAN|UBSAN|KFENCE|'\
 'general protection fault|possible circular locking|possible recursive locking|'\
 'inconsistent lock state|DEBUG_LOCKS_WARN_ON|blocked for more than|'\
-'Call Trace:|segfault at'
+'Call Trace:|segfault at|suspected memory leak|unreferenced object'
 
 [ -f "$KERNEL" ] || die "no kernel at $KERNEL: run 'make kernel'"
 [ -f "$INITRD" ] || die "no initramfs at $INITRD: run 'make vmtest'"
