@@ -18,7 +18,9 @@ export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
 # git in the prepared tree, with an identity for the commits it makes
 srcgit()
 {
-	git -C "$SRC" -c user.name=mm-offload -c user.email=mm-offload@localhost "$@"
+	# A fixed abbreviation keeps the index lines of regenerated patches stable.
+	git -C "$SRC" -c user.name=mm-offload -c user.email=mm-offload@localhost \
+		-c core.abbrev=9 "$@"
 }
 
 # A digest of the patch series: it changes whenever kernel/series or one
