@@ -14,6 +14,7 @@
 #include <linux/errno.h>
 #include <linux/jump_label.h>
 #include <linux/kref.h>
+#include <linux/refcount.h>
 #include <linux/list.h>
 #include <linux/migrate_mode.h>
 #include <linux/types.h>
@@ -40,19 +41,64 @@ struct offload_req;
 /* Consecutive faults (errors or timeouts) that quarantine an engine. */
 #define OFFLOAD_ENGINE_MAX_FAULTS	3
 
-/* Bits of offload_engine::flags. */
+/* Largest per-chunk private area an engine may ask for, in bytes. */
+#define OFFLOAD_CHUNK_PRIV_MAX		128
+
+/*
+ * Time an engine has, once asked to abort a chunk, to complete it.  Past it
+ * the broker abandons the chunk, see Documentation/mm/offload/design.rst.
+ */
+#define OFFLOAD_ABORT_GRACE_MS		100
+
+/*
+ * Bits of offload_engine::flags.
+ * QUARANTINED: no new work (faults, or abandoned); cleared by enable or a probe.
+ * ABANDONED: a chunk was abandoned on it: no probes, only an admin's enable.
+ * DYING: offload_engine_unregister() has begun.
+ * DEAD: the driver said the device is gone, see offload_engine_kill().
+ */
 #define OFFLOAD_ENGINE_QUARANTINED	0
+#define OFFLOAD_ENGINE_ABANDONED	1
+#define OFFLOAD_ENGINE_DYING		2
+#define OFFLOAD_ENGINE_DEAD		3
 
 /**
  * enum offload_engine_cap - capability flags of a copy engine
- * @OFFLOAD_CAP_LARGE_FOLIO: the engine copies a large folio in one piece.
- *	Without it the broker splits large folios into base pages before
- *	handing them to the engine.
+ * @OFFLOAD_CAP_LARGE_FOLIO: the engine copies a large folio in one piece
+ *	(or in segments of at most @max_seg_bytes).  Without it the broker
+ *	splits large folios into base pages before handing them to the
+ *	engine.
+ * @OFFLOAD_CAP_CPU: the engine copies with CPUs (a multi-threaded copier).
+ *	Such an engine never serves a route in %OFFLOAD_MODE_REQUIRE, whose
+ *	data only a trusted device may copy.
  * @OFFLOAD_CAP_ALL: every capability this header knows about.
  */
 enum offload_engine_cap {
 	OFFLOAD_CAP_LARGE_FOLIO	= 1U << 0,
-	OFFLOAD_CAP_ALL		= OFFLOAD_CAP_LARGE_FOLIO,
+	OFFLOAD_CAP_CPU		= 1U << 1,
+	OFFLOAD_CAP_ALL		= OFFLOAD_CAP_LARGE_FOLIO | OFFLOAD_CAP_CPU,
+};
+
+/**
+ * struct offload_engine_group - capacity shared by several engines
+ * @max_inflight: most chunks the engines of the group hold at once;
+ *	0 means no limit.
+ * @max_bytes: most bytes they hold at once; 0 means no limit.  A chunk is
+ *	always accepted by an idle group, however large.
+ * @inflight: chunks held, private to mm/offload.
+ * @outstanding: bytes held, private to mm/offload.
+ *
+ * Several work queues of one device (the WQs of a DSA, the channels of
+ * one DMA controller) share its bandwidth: pointing their engines at one
+ * group makes the broker count their work together, for limits and for
+ * balancing.  The driver zeroes the group and keeps it alive as long as
+ * any of its engines is registered.
+ */
+struct offload_engine_group {
+	unsigned int	max_inflight;
+	u64		max_bytes;
+	atomic_t	inflight;
+	atomic64_t	outstanding;
 };
 
 /**
@@ -61,21 +107,27 @@ enum offload_engine_cap {
  *	held, but possibly in atomic context: it must not sleep.  Returns 0
  *	once the chunk is queued (the engine then owns it until it reports
  *	completion), or a negative errno if it cannot take the chunk now
- *	(-EBUSY: try later or elsewhere).  Required.
+ *	(-EBUSY: its queue is full, try elsewhere or later; any other errno
+ *	counts as a fault).  A refused chunk must be left untouched: nothing
+ *	of it may reach the hardware.  Required.
  * @issue_pending: start the work queued by earlier @submit calls, so that
  *	an engine may batch descriptors (cf. dma_async_issue_pending()).
  *	Same context rules as @submit.  Required.
- * @abort: cancel a chunk that did not complete in time.  The engine must
- *	stop writing to the chunk's destination and still report the chunk
- *	complete, with an error, exactly once.  The chunk may be completing
- *	at the same moment: then abort does nothing.  Called by the
+ * @abort: @chunk is late.  The engine stops writing to its destination and
+ *	completes it with an error; it may do so by resetting itself, as
+ *	dmaengine_terminate_async() plus dmaengine_synchronize() do, and then
+ *	completes every other chunk the reset cancelled with -ECANCELED
+ *	("retry elsewhere", not a fault).  Called in process context by the
  *	submitter, which may hold the folio locks of a migration batch: it
- *	may sleep, but briefly.  Required, so that no migration waits on a
- *	stuck engine for longer than its timeout.
+ *	may sleep, briefly.  Every chunk concerned must be completed within
+ *	%OFFLOAD_ABORT_GRACE_MS of the call, or it is abandoned.  The chunk
+ *	may be completing at the same moment: then abort need do nothing.
+ *	Required.
  *
  * The engine reports each chunk it accepted with offload_chunk_complete(),
- * from any context, exactly once.  It copies the chunk's segments, see
- * offload_chunk_next_seg().
+ * from any context, once per part (see offload_chunk_set_parts()).  It
+ * copies the chunk's segments, see offload_chunk_seg().  Documentation/mm/
+ * offload/design.rst describes the whole contract.
  */
 struct offload_engine_ops {
 	int (*submit)(struct offload_engine *eng, struct offload_chunk *chunk);
@@ -91,6 +143,13 @@ struct offload_engine_ops {
  * @errors: chunks it completed with an error (timeouts included).
  * @timeouts: chunks aborted because they took longer than @timeout_ms.
  * @fallbacks: failed chunks that went on to another engine or the CPU.
+ * @refused: submissions the engine refused.
+ * @cancelled: chunks a reset of the engine cancelled (-ECANCELED), retried.
+ * @abandoned: chunks abandoned after the engine missed its abort grace.
+ * @stale: completions ignored because they did not match a placement
+ *	(completed twice, or late, after an abort or an abandon).
+ * @probes: probe copies run while the engine was quarantined.
+ * @probe_failures: probe copies that failed.
  * @busy_ns: time chunks spent on the engine, summed over chunks.
  */
 struct offload_engine_stats {
@@ -100,6 +159,12 @@ struct offload_engine_stats {
 	atomic64_t	errors;
 	atomic64_t	timeouts;
 	atomic64_t	fallbacks;
+	atomic64_t	refused;
+	atomic64_t	cancelled;
+	atomic64_t	abandoned;
+	atomic64_t	stale;
+	atomic64_t	probes;
+	atomic64_t	probe_failures;
 	atomic64_t	busy_ns;
 };
 
@@ -112,12 +177,24 @@ struct offload_engine_stats {
  * @nid: NUMA node the engine is closest to, or NUMA_NO_NODE.
  * @caps: mask of &enum offload_engine_cap.
  * @min_batch: smallest chunk worth handing to the engine, in base pages;
- *	smaller chunks go elsewhere.  0 means 1.
+ *	smaller chunks go elsewhere, and requests are cut into chunks at
+ *	least this large where they can be.  0 means 1.
+ * @max_chunk_bytes: largest chunk the engine takes, in bytes; 0 means no
+ *	limit.  A chunk holds whole folios: one larger folio is still taken.
+ * @max_seg_bytes: largest segment the engine copies at once (a
+ *	descriptor's transfer limit, a worker's share), a multiple of
+ *	PAGE_SIZE; 0 means a whole folio with %OFFLOAD_CAP_LARGE_FOLIO, a
+ *	base page without.
  * @max_inflight: most chunks the engine accepts at once; 0 means no limit.
+ * @max_inflight_bytes: most bytes it holds at once; 0 means no limit.
+ * @group: capacity shared with other engines, or NULL.
+ * @chunk_priv_size: bytes of per-chunk private state the engine needs
+ *	(see offload_chunk_priv()), at most %OFFLOAD_CHUNK_PRIV_MAX.
  * @weight: relative throughput used to balance work between engines;
  *	0 means %OFFLOAD_ENGINE_WEIGHT_DEFAULT.
- * @timeout_ms: time a chunk may take before the broker aborts it;
- *	0 means %OFFLOAD_ENGINE_TIMEOUT_DEFAULT_MS.
+ * @timeout_ms: time a chunk may take once the engine can start it (the
+ *	clock runs longer for a chunk queued behind others) before the
+ *	broker aborts it; 0 means %OFFLOAD_ENGINE_TIMEOUT_DEFAULT_MS.
  *
  * The engine's driver fills in the fields above and keeps the structure
  * alive from offload_engine_register() until offload_engine_unregister()
@@ -129,8 +206,7 @@ struct offload_engine_stats {
  * @inflight: chunks the engine holds.
  * @outstanding: bytes of those chunks.
  * @faults: consecutive errors and timeouts.
- * @flags: %OFFLOAD_ENGINE_QUARANTINED: the engine gets no work (set after
- *	%OFFLOAD_ENGINE_MAX_FAULTS faults).
+ * @flags: %OFFLOAD_ENGINE_QUARANTINED and the other bits above.
  * @probe: retries a quarantined engine with a probe copy.
  * @probe_delay: current delay between probes, in jiffies.
  * @stats: counters, see &struct offload_engine_stats.
@@ -143,7 +219,12 @@ struct offload_engine {
 	int				nid;
 	unsigned int			caps;
 	unsigned int			min_batch;
+	size_t				max_chunk_bytes;
+	size_t				max_seg_bytes;
 	unsigned int			max_inflight;
+	u64				max_inflight_bytes;
+	struct offload_engine_group	*group;
+	unsigned int			chunk_priv_size;
 	unsigned int			weight;
 	unsigned int			timeout_ms;
 
@@ -188,11 +269,20 @@ enum offload_mode {
 #define OFFLOAD_CLASS_GENERIC		MR_TYPES
 #define OFFLOAD_NR_CLASSES		(MR_TYPES + 1)
 
-/* Most engines a route lists. */
+/* Most engines a route lists by name. */
 #define OFFLOAD_ROUTE_MAX_ENGINES	8
+
+/*
+ * Most engines one request uses: a route listing no engine ("all") takes
+ * the first this many usable engines, in registration order.
+ */
+#define OFFLOAD_REQ_MAX_ENGINES		64
 
 /* Default smallest request, in base pages, that a prefer route takes. */
 #define OFFLOAD_ROUTE_MIN_BATCH_DEFAULT	32
+
+/* Default time MIGRATE_ASYNC-like callers give engines, in ms. */
+#define OFFLOAD_ROUTE_ASYNC_MS_DEFAULT	10
 
 /**
  * struct offload_route - which engines copy a class, and how
@@ -200,6 +290,9 @@ enum offload_mode {
  * @min_batch: requests of fewer base pages are declined (the caller
  *	copies them as it always did; a 2 MiB THP counts 512); ignored in
  *	%OFFLOAD_MODE_REQUIRE, where declining would let the CPU copy.
+ * @async_ms: time engines get for an asynchronous request (see
+ *	&offload_req.async: NUMA hinting faults, kswapd) before what is left
+ *	goes to the CPU (prefer) or fails (require); 0 means no limit.
  * @nr_engines: entries used in @engines; 0 means every registered engine.
  * @engines: engine names in order of preference.  Names need not be
  *	registered: an absent engine is skipped.
@@ -207,16 +300,18 @@ enum offload_mode {
 struct offload_route {
 	enum offload_mode	mode;
 	unsigned int		min_batch;
+	unsigned int		async_ms;
 	unsigned int		nr_engines;
 	char			engines[OFFLOAD_ROUTE_MAX_ENGINES][OFFLOAD_ENGINE_NAME_LEN];
 };
 
 /**
- * struct offload_seg - one copy of a chunk, as an engine sees it
+ * struct offload_seg - one piece of a chunk to copy, as an engine sees it
  * @src: first source page.
  * @dst: first destination page.
- * @len: bytes to copy: a whole folio for engines with
- *	%OFFLOAD_CAP_LARGE_FOLIO, otherwise one base page.
+ * @len: bytes to copy, from the start of both pages: a base page, or for
+ *	engines with %OFFLOAD_CAP_LARGE_FOLIO a whole folio or a run of it
+ *	of at most @max_seg_bytes.  The pages of a segment are contiguous.
  */
 struct offload_seg {
 	struct page	*src;
@@ -231,17 +326,26 @@ struct offload_seg {
  * @first: index of the first pair in @req.
  * @nr: number of pairs.
  * @bytes: bytes to copy.
+ * @nr_segs: segments of the chunk, as @eng copies them, see
+ *	offload_chunk_seg().
  *
  * Private to mm/offload:
  * @node: entry in one of @req's lists.
+ * @state: placement generation and state, see offload_chunk_ticket().
+ * @parts: parts still to complete, see offload_chunk_set_parts().
+ * @part_error: first error a part reported.
+ * @seg_bytes: longest segment for @eng.
+ * @folio_bytes: size of every folio of the chunk, 0 if they differ.
  * @status: result reported by the engine; while pending, why no engine
- *	took it (-EBUSY: all saturated, -ENODEV: none will).
+ *	took it (-EBUSY: all saturated or refusing, -ENODEV: none will).
  * @error: the last error an engine reported for it, or 0.
  * @last_failed: the engine that failed it last, or NULL.
- * @tried: engines of the request (by index) that already failed it.
+ * @tried: engines of the request (by index) that failed it.
  * @submitted: time of submission, in ns.
  * @deadline: jiffies after which the chunk is aborted.
- * @aborted: the engine was asked to abort the chunk.
+ * @abort: why it was aborted, see request.c, or 0.
+ * @poisoned: an engine found a poisoned source in it.
+ * @priv: the engine's private area, see offload_chunk_priv().
  */
 struct offload_chunk {
 	struct offload_req	*req;
@@ -249,15 +353,23 @@ struct offload_chunk {
 	unsigned int		first;
 	unsigned int		nr;
 	size_t			bytes;
+	unsigned int		nr_segs;
 
 	struct list_head	node;
+	atomic_t		state;
+	atomic_t		parts;
+	atomic_t		part_error;
+	size_t			seg_bytes;
+	size_t			folio_bytes;
 	int			status;
 	int			error;
 	struct offload_engine	*last_failed;
-	unsigned long		tried;
+	u64			tried;
 	u64			submitted;
 	unsigned long		deadline;
-	bool			aborted;
+	u8			abort;
+	bool			poisoned;
+	void			*priv;
 };
 
 /* Most chunks a request is split into. */
@@ -268,19 +380,27 @@ struct offload_chunk {
  * @class: migration reason or %OFFLOAD_CLASS_GENERIC.
  * @src_nid: node of the sources, or NUMA_NO_NODE.
  * @dst_nid: node of the destinations, or NUMA_NO_NODE.
+ * @async: the caller may not wait long (MIGRATE_ASYNC: NUMA hinting faults,
+ *	kswapd): engines get the route's @async_ms.  Set before submitting;
+ *	offload_req_init() clears it.
  * @nr: pairs added.
  * @bytes: bytes of the sources added.
  * @max: pairs the request can hold.
  * @src: source folios.
  * @dst: destination folios, each the size of its source.
  * @status: per pair: -EINPROGRESS until its copy has finished, then 0 or
- *	a negative errno: -EHWPOISON, the source (of this pair or another
- *	of its chunk) is poisoned and the caller's machine-check safe copy
- *	will tell; in require mode -EIO, the allowed engines failed it, or
- *	-ENODEV, none could take it.
+ *	a negative errno.  -EHWPOISON: the pair's source is poisoned (the
+ *	broker's own machine-check safe copy found it); -EOWNERDEAD: the
+ *	pair was abandoned on a stuck engine, which may still write the
+ *	destination: the broker keeps a reference on it, the caller must not
+ *	use or recycle it (it may drop its own reference), the source is
+ *	intact; in require mode -EIO (the allowed engines failed it, or
+ *	found poison) or -ENODEV (none could take it).
  *
  * Private to mm/offload:
  * @mode: mode of the route at submission.
+ * @probe: a probe of a quarantined engine, see health.c.
+ * @reserve: taken from the reserve of preallocated requests.
  * @nr_engines: entries used in @engines.
  * @engines: the route's engines at submission, with references held.
  * @lock: protects @done; engines complete chunks under it.
@@ -290,8 +410,13 @@ struct offload_chunk {
  * @remaining: pairs whose copy has not finished.
  * @stalled: since when (jiffies) a require request waits for a slot.
  * @deadline: see offload_req_set_deadline(), valid if @has_deadline.
- * @has_deadline: offload_req_set_deadline() was called.
+ * @has_deadline: a deadline is set.
  * @timed_out: the deadline aborted chunks.
+ * @refs: the owner's reference and one per abandoned chunk.
+ * @release: frees the request once the last abandoned chunk is back.
+ * @parked: entry in the list of requests with abandoned chunks.
+ * @priv_size: bytes of each chunk's private area.
+ * @max_chunks: chunks in @chunks.
  * @nr_chunks: chunks in use in @chunks.
  * @chunks: the chunks.
  */
@@ -299,6 +424,7 @@ struct offload_req {
 	unsigned int		class;
 	int			src_nid;
 	int			dst_nid;
+	bool			async;
 	unsigned int		nr;
 	size_t			bytes;
 	unsigned int		max;
@@ -307,8 +433,10 @@ struct offload_req {
 	int			*status;
 
 	enum offload_mode	mode;
+	bool			probe;
+	bool			reserve;
 	unsigned int		nr_engines;
-	struct offload_engine	*engines[OFFLOAD_ROUTE_MAX_ENGINES];
+	struct offload_engine	*engines[OFFLOAD_REQ_MAX_ENGINES];
 	spinlock_t		lock;	/* protects done */
 	wait_queue_head_t	wait;
 	struct list_head	done;
@@ -318,9 +446,45 @@ struct offload_req {
 	unsigned long		deadline;
 	bool			has_deadline;
 	bool			timed_out;
+	refcount_t		refs;
+	struct work_struct	release;
+	struct list_head	parked;
+	unsigned int		priv_size;
+	unsigned int		max_chunks;
 	unsigned int		nr_chunks;
-	struct offload_chunk	chunks[OFFLOAD_REQ_MAX_CHUNKS];
+	struct offload_chunk	*chunks;
 };
+
+/**
+ * offload_chunk_priv - the engine's private area of a chunk
+ * @chunk: a chunk handed to the engine
+ *
+ * @eng->chunk_priv_size bytes, preallocated with the request, valid from
+ * submit until the chunk completes; not zeroed.
+ *
+ * Context: any context.
+ * Return: the area.
+ */
+static inline void *offload_chunk_priv(const struct offload_chunk *chunk)
+{
+	return chunk->priv;
+}
+
+/**
+ * offload_chunk_ticket - the placement a completion refers to
+ * @chunk: a chunk handed to the engine
+ *
+ * Read in submit and passed back to offload_chunk_complete(), so that a
+ * completion that outlives its placement (a callback running after an
+ * abort, a chunk completed twice) is recognised and ignored.
+ *
+ * Context: any context.
+ * Return: the ticket.
+ */
+static inline u32 offload_chunk_ticket(const struct offload_chunk *chunk)
+{
+	return atomic_read(&chunk->state);
+}
 
 #ifdef CONFIG_MIGRATION_OFFLOAD
 
@@ -334,6 +498,7 @@ DECLARE_STATIC_KEY_FALSE(offload_copy_key);
  * jump.
  *
  * Context: any context.
+ * Return: true if callers should ask the broker.
  */
 static inline bool offload_copy_enabled(void)
 {
@@ -348,6 +513,7 @@ static inline bool offload_copy_enabled(void)
  * pairs must fail, the CPU must not copy them.
  *
  * Context: any context.
+ * Return: true if the CPU may copy them.
  */
 static inline bool offload_req_cpu_may_copy(const struct offload_req *req)
 {
@@ -365,14 +531,21 @@ struct offload_engine *offload_engine_get(const char *name);
 void offload_engine_put(struct offload_engine *eng);
 void offload_engine_enable(struct offload_engine *eng);
 
+void offload_engine_kill(struct offload_engine *eng);
+
+void offload_chunk_seg(const struct offload_chunk *chunk, unsigned int i,
+		       struct offload_seg *seg);
 bool offload_chunk_next_seg(const struct offload_chunk *chunk,
 			    unsigned long *pos, struct offload_seg *seg);
-void offload_chunk_complete(struct offload_chunk *chunk, int status);
+void offload_chunk_set_parts(struct offload_chunk *chunk, unsigned int nr);
+void offload_chunk_complete(struct offload_chunk *chunk, u32 ticket,
+			    int status);
 
 int offload_route_set(unsigned int class, const struct offload_route *route);
 int offload_route_get(unsigned int class, struct offload_route *route);
 
-struct offload_req *offload_req_alloc(unsigned int max, gfp_t gfp);
+struct offload_req *offload_req_alloc(unsigned int class, unsigned int max,
+				      gfp_t gfp);
 void offload_req_free(struct offload_req *req);
 void offload_req_init(struct offload_req *req, unsigned int class,
 		      int src_nid, int dst_nid);
@@ -407,7 +580,8 @@ static inline bool offload_class_cpu_allowed(unsigned int class)
 	return true;
 }
 
-static inline struct offload_req *offload_req_alloc(unsigned int max,
+static inline struct offload_req *offload_req_alloc(unsigned int class,
+						    unsigned int max,
 						    gfp_t gfp)
 {
 	return NULL;

@@ -27,6 +27,7 @@
 
 #include <linux/ctype.h>
 #include <linux/device.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/nodemask.h>
 #include <linux/offload_copy.h>
@@ -97,6 +98,22 @@ static int offload_engine_check(const struct offload_engine *eng)
 		       eng->caps & ~OFFLOAD_CAP_ALL);
 		return -EINVAL;
 	}
+	if (eng->chunk_priv_size > OFFLOAD_CHUNK_PRIV_MAX) {
+		pr_err("engine %s: chunk_priv_size %u above %u\n", eng->name,
+		       eng->chunk_priv_size, OFFLOAD_CHUNK_PRIV_MAX);
+		return -EINVAL;
+	}
+	if (!PAGE_ALIGNED(eng->max_seg_bytes)) {
+		pr_err("engine %s: max_seg_bytes %zu is not a multiple of the page size\n",
+		       eng->name, eng->max_seg_bytes);
+		return -EINVAL;
+	}
+	if (eng->max_chunk_bytes &&
+	    eng->max_chunk_bytes < (size_t)max(eng->min_batch, 1U) << PAGE_SHIFT) {
+		pr_err("engine %s: max_chunk_bytes below min_batch\n",
+		       eng->name);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -106,7 +123,8 @@ static int offload_engine_check(const struct offload_engine *eng)
  *
  * Validates @eng, replaces the zero defaults of @min_batch, @max_inflight,
  * @weight and @timeout_ms by their documented values, and adds it to the
- * registry.
+ * registry.  Requests allocated from then on have room for its private
+ * chunk area.
  * Many engines may be registered at once; names must be unique.
  *
  * Context: process context, may sleep.
@@ -137,6 +155,7 @@ int offload_engine_register(struct offload_engine *eng)
 		pr_err("engine %s is already registered\n", eng->name);
 		return -EEXIST;
 	}
+	offload_req_note_priv(eng->chunk_priv_size);
 	kref_init(&eng->ref);
 	init_completion(&eng->released);
 	atomic_set(&eng->inflight, 0);
@@ -165,10 +184,13 @@ static void offload_engine_release(struct kref *ref)
  * offload_engine_unregister - withdraw a copy engine
  * @eng: an engine registered with offload_engine_register()
  *
- * Stops new work from reaching @eng and waits until every user has dropped
- * its reference.  Work already handed to the engine keeps completing while
- * this waits, so call it before tearing down the hardware behind @eng.
- * The last offload_chunk_complete() may still be returning in the
+ * Stops new work from reaching @eng, from new requests and from those that
+ * already hold it, and waits until every user has dropped its reference.
+ * Work already handed to the engine keeps completing while this waits, so
+ * call it before tearing down the hardware behind @eng (or, for a device
+ * that is already gone, call offload_engine_kill() first).  A chunk the
+ * broker abandoned on @eng keeps its reference until the engine completes
+ * it.  The last offload_chunk_complete() may still be returning in the
  * engine's completion context (interrupt, tasklet, work item) when this
  * returns: the driver quiesces that context before freeing @eng.
  *
@@ -176,6 +198,7 @@ static void offload_engine_release(struct kref *ref)
  */
 void offload_engine_unregister(struct offload_engine *eng)
 {
+	set_bit(OFFLOAD_ENGINE_DYING, &eng->flags);
 	mutex_lock(&offload_engines_lock);
 	list_del_rcu(&eng->list);
 	mutex_unlock(&offload_engines_lock);
@@ -194,6 +217,25 @@ void offload_engine_unregister(struct offload_engine *eng)
 	pr_info("engine %s unregistered\n", eng->name);
 }
 EXPORT_SYMBOL_GPL(offload_engine_unregister);
+
+/**
+ * offload_engine_kill - a copy engine's device is gone
+ * @eng: a registered engine
+ *
+ * For surprise removal: from now on nothing new reaches @eng, and chunks it
+ * completes with an error are retried elsewhere (or on the CPU) without
+ * counting a fault.  The driver then completes every chunk it holds, with
+ * -ENODEV, at once (those it cannot are abandoned after their abort
+ * grace), and unregisters the engine.
+ *
+ * Context: any context.
+ */
+void offload_engine_kill(struct offload_engine *eng)
+{
+	if (!test_and_set_bit(OFFLOAD_ENGINE_DEAD, &eng->flags))
+		pr_warn("engine %s is gone\n", eng->name);
+}
+EXPORT_SYMBOL_GPL(offload_engine_kill);
 
 static void offload_engine_unregister_action(void *eng)
 {
@@ -241,6 +283,18 @@ bool offload_engine_tryget(struct offload_engine *eng)
 		return false;
 	}
 	return true;
+}
+
+/**
+ * offload_engine_hold - take one more reference on an engine
+ * @eng: an engine the caller holds a reference on
+ *
+ * Context: any context.
+ */
+void offload_engine_hold(struct offload_engine *eng)
+{
+	__module_get(eng->owner);
+	kref_get(&eng->ref);
 }
 
 /**

@@ -3,14 +3,17 @@
  * mm/offload debugfs: /sys/kernel/debug/offload/
  *
  * engines: one line per registered engine, in registration order: its
- *	placement, limits, state (ok or quarantined), users and counters.
+ *	placement, limits, state (ok, quarantined, abandoned, dying, dead),
+ *	users and counters.
  * classes: one line per copy class (migration reason, then "generic"):
- *	its route and counters.
+ *	its route and counters; then the counters of probe copies.
+ * parked: the number of requests kept for chunks abandoned on engines.
  * enable: write an engine's name to take it out of quarantine.
- * route: write "CLASS MODE MIN_BATCH [ENGINE,...]" to set a class's route,
- *	e.g. "syscall_or_cpuset require 1 dma0chan0,mtcopy"; no engine list
- *	means every engine.  (configfs is the admin interface; this one is
- *	for tests and debugging.)
+ * route: write "CLASS MODE MIN_BATCH [ENGINE,...] [async_ms=N]" to set a
+ *	class's route, e.g. "syscall_or_cpuset require 1 dma0chan0,mtcopy";
+ *	no engine list means every engine, no async_ms its default.
+ *	(configfs is the admin interface; this one is for tests and
+ *	debugging.)
  */
 
 #include <linux/debugfs.h>
@@ -24,6 +27,19 @@
 
 #include "internal.h"
 
+static const char *engine_state(const struct offload_engine *eng)
+{
+	if (test_bit(OFFLOAD_ENGINE_DEAD, &eng->flags))
+		return "dead";
+	if (test_bit(OFFLOAD_ENGINE_DYING, &eng->flags))
+		return "dying";
+	if (test_bit(OFFLOAD_ENGINE_ABANDONED, &eng->flags))
+		return "abandoned";
+	if (test_bit(OFFLOAD_ENGINE_QUARANTINED, &eng->flags))
+		return "quarantined";
+	return "ok";
+}
+
 static int engines_show(struct seq_file *m, void *v)
 {
 	struct offload_engine *eng;
@@ -32,19 +48,20 @@ static int engines_show(struct seq_file *m, void *v)
 	mutex_lock(&offload_engines_lock);
 	list_for_each_entry(eng, &offload_engines, list) {
 		st = &eng->stats;
-		seq_printf(m, "%s node=%d large_folio=%s min_batch=%u ",
+		seq_printf(m, "%s node=%d large_folio=%s cpu=%s min_batch=%u max_seg_bytes=%zu max_chunk_bytes=%zu ",
 			   eng->name, eng->nid,
 			   str_yes_no(eng->caps & OFFLOAD_CAP_LARGE_FOLIO),
-			   eng->min_batch);
+			   str_yes_no(eng->caps & OFFLOAD_CAP_CPU),
+			   eng->min_batch, eng->max_seg_bytes,
+			   eng->max_chunk_bytes);
 		if (eng->max_inflight == UINT_MAX)
 			seq_puts(m, "max_inflight=unlimited");
 		else
 			seq_printf(m, "max_inflight=%u", eng->max_inflight);
 		seq_printf(m, " weight=%u timeout_ms=%u state=%s users=%u",
-			   eng->weight, eng->timeout_ms,
-			   test_bit(OFFLOAD_ENGINE_QUARANTINED, &eng->flags) ?
-			   "quarantined" : "ok", kref_read(&eng->ref) - 1);
-		seq_printf(m, " inflight=%d submitted=%lld folios=%lld bytes=%lld errors=%lld timeouts=%lld fallbacks=%lld busy_ns=%lld\n",
+			   eng->weight, eng->timeout_ms, engine_state(eng),
+			   kref_read(&eng->ref) - 1);
+		seq_printf(m, " inflight=%d submitted=%lld folios=%lld bytes=%lld errors=%lld timeouts=%lld fallbacks=%lld refused=%lld cancelled=%lld abandoned=%lld stale=%lld probes=%lld probe_failures=%lld busy_ns=%lld\n",
 			   atomic_read(&eng->inflight),
 			   atomic64_read(&st->submitted),
 			   atomic64_read(&st->folios),
@@ -52,6 +69,12 @@ static int engines_show(struct seq_file *m, void *v)
 			   atomic64_read(&st->errors),
 			   atomic64_read(&st->timeouts),
 			   atomic64_read(&st->fallbacks),
+			   atomic64_read(&st->refused),
+			   atomic64_read(&st->cancelled),
+			   atomic64_read(&st->abandoned),
+			   atomic64_read(&st->stale),
+			   atomic64_read(&st->probes),
+			   atomic64_read(&st->probe_failures),
 			   atomic64_read(&st->busy_ns));
 	}
 	mutex_unlock(&offload_engines_lock);
@@ -59,33 +82,47 @@ static int engines_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(engines);
 
+static void class_stats_show(struct seq_file *m,
+			     const struct offload_class_stats *cs)
+{
+	seq_printf(m, " submitted=%lld offloaded=%lld cpu=%lld failed=%lld declined=%lld nomem=%lld\n",
+		   atomic64_read(&cs->submitted),
+		   atomic64_read(&cs->offloaded),
+		   atomic64_read(&cs->cpu),
+		   atomic64_read(&cs->failed),
+		   atomic64_read(&cs->declined),
+		   atomic64_read(&cs->nomem));
+}
+
 static int classes_show(struct seq_file *m, void *v)
 {
 	struct offload_route route;
 	unsigned int class, i;
 
 	for (class = 0; class < OFFLOAD_NR_CLASSES; class++) {
-		struct offload_class_stats *cs = &offload_class_stats[class];
-
 		offload_route_get(class, &route);
-		seq_printf(m, "%s mode=%s min_batch=%u engines=",
+		seq_printf(m, "%s mode=%s min_batch=%u async_ms=%u engines=",
 			   class < MR_TYPES ? migrate_reason_names[class] :
 			   "generic", offload_mode_names[route.mode],
-			   route.min_batch);
+			   route.min_batch, route.async_ms);
 		if (!route.nr_engines)
 			seq_puts(m, "all");
 		for (i = 0; i < route.nr_engines; i++)
 			seq_printf(m, "%s%s", i ? "," : "", route.engines[i]);
-		seq_printf(m, " submitted=%lld offloaded=%lld cpu=%lld failed=%lld declined=%lld\n",
-			   atomic64_read(&cs->submitted),
-			   atomic64_read(&cs->offloaded),
-			   atomic64_read(&cs->cpu),
-			   atomic64_read(&cs->failed),
-			   atomic64_read(&cs->declined));
+		class_stats_show(m, &offload_class_stats[class]);
 	}
+	seq_puts(m, "probe");
+	class_stats_show(m, &offload_class_stats[OFFLOAD_CLASS_PROBE]);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(classes);
+
+static int parked_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "%u\n", offload_req_parked_count());
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(parked);
 
 static ssize_t enable_write(struct file *file, const char __user *ubuf,
 			    size_t count, loff_t *ppos)
@@ -126,11 +163,26 @@ static int route_parse(char *buf, struct offload_route *route)
 {
 	char *class_name = strsep(&buf, " "), *mode = strsep(&buf, " ");
 	char *min_batch = strsep(&buf, " "), *engines = strsep(&buf, " ");
-	char *name;
+	char *async = NULL, *name;
 	int class, ret;
 
+	if (engines && str_has_prefix(engines, "async_ms=")) {
+		async = engines;
+		engines = NULL;
+	} else {
+		async = strsep(&buf, " ");
+	}
 	if (!class_name || !mode || !min_batch || buf)
 		return -EINVAL;
+	route->async_ms = OFFLOAD_ROUTE_ASYNC_MS_DEFAULT;
+	if (async) {
+		if (!str_has_prefix(async, "async_ms="))
+			return -EINVAL;
+		ret = kstrtouint(async + strlen("async_ms="), 0,
+				 &route->async_ms);
+		if (ret)
+			return ret;
+	}
 	class = route_class(class_name);
 	if (class < 0)
 		return class;
@@ -181,6 +233,7 @@ static int __init offload_debugfs_init(void)
 
 	debugfs_create_file("engines", 0444, dir, NULL, &engines_fops);
 	debugfs_create_file("classes", 0444, dir, NULL, &classes_fops);
+	debugfs_create_file("parked", 0444, dir, NULL, &parked_fops);
 	debugfs_create_file("enable", 0200, dir, NULL, &enable_fops);
 	debugfs_create_file("route", 0200, dir, NULL, &route_fops);
 	return 0;

@@ -11,6 +11,12 @@
  * the result, backing off from one second to a minute while the probe
  * keeps failing.  offload_engine_unregister() cancels the probe once the
  * engine is unused.
+ *
+ * An engine on which a chunk had to be abandoned (it missed its abort
+ * grace, see request.c) is quarantined for good: no probe, only an
+ * admin's offload_engine_enable() brings it back.  Probe copies are
+ * counted in the engine's @probes and @probe_failures and in a class of
+ * their own, never in the classes of real users.
  */
 
 #define pr_fmt(fmt) "mm/offload: " fmt
@@ -62,14 +68,34 @@ void offload_engine_success(struct offload_engine *eng)
 }
 
 /**
+ * offload_engine_abandoned - quarantine an engine that abandoned a chunk
+ * @eng: the engine
+ *
+ * Context: any context.
+ */
+void offload_engine_abandoned(struct offload_engine *eng)
+{
+	set_bit(OFFLOAD_ENGINE_ABANDONED, &eng->flags);
+	if (test_and_set_bit(OFFLOAD_ENGINE_QUARANTINED, &eng->flags))
+		return;
+	pr_warn("engine %s quarantined until enabled: it ignored an abort\n",
+		eng->name);
+	trace_offload_quarantine(eng, true);
+}
+
+/**
  * offload_engine_enable - give a quarantined engine work again
  * @eng: the engine
+ *
+ * Also ends a quarantine for an abandoned chunk: the admin vouches for
+ * the engine.
  *
  * Context: any context.
  */
 void offload_engine_enable(struct offload_engine *eng)
 {
 	atomic_set(&eng->faults, 0);
+	clear_bit(OFFLOAD_ENGINE_ABANDONED, &eng->flags);
 	if (!test_and_clear_bit(OFFLOAD_ENGINE_QUARANTINED, &eng->flags))
 		return;
 	pr_info("engine %s enabled\n", eng->name);
@@ -86,7 +112,7 @@ static bool offload_probe_copy(struct offload_engine *eng)
 	struct offload_req *req;
 	bool ok = false;
 
-	req = offload_req_alloc(1, GFP_KERNEL);
+	req = offload_req_alloc(OFFLOAD_CLASS_PROBE, 1, GFP_KERNEL);
 	src = folio_alloc(GFP_KERNEL, order);
 	if (src)
 		dst = folio_alloc(GFP_KERNEL | __GFP_ZERO, order);
@@ -94,7 +120,7 @@ static bool offload_probe_copy(struct offload_engine *eng)
 		goto out;
 
 	get_random_bytes(folio_address(src), folio_size(src));
-	offload_req_init(req, OFFLOAD_CLASS_GENERIC, folio_nid(src),
+	offload_req_init(req, OFFLOAD_CLASS_PROBE, folio_nid(src),
 			 folio_nid(dst));
 	offload_req_add(req, src, dst);
 	offload_req_submit_to(req, eng);
@@ -117,12 +143,17 @@ static void offload_probe_work(struct work_struct *work)
 	bool ok;
 
 	if (!test_bit(OFFLOAD_ENGINE_QUARANTINED, &eng->flags) ||
+	    test_bit(OFFLOAD_ENGINE_ABANDONED, &eng->flags) ||
 	    !offload_engine_tryget(eng))
 		return;
+	atomic64_inc(&eng->stats.probes);
 	ok = offload_probe_copy(eng);
+	if (!ok)
+		atomic64_inc(&eng->stats.probe_failures);
 	if (ok) {
 		offload_engine_enable(eng);
-	} else if (test_bit(OFFLOAD_ENGINE_QUARANTINED, &eng->flags)) {
+	} else if (test_bit(OFFLOAD_ENGINE_QUARANTINED, &eng->flags) &&
+		   !test_bit(OFFLOAD_ENGINE_ABANDONED, &eng->flags)) {
 		eng->probe_delay = min(2 * eng->probe_delay,
 				       (unsigned long)OFFLOAD_PROBE_DELAY_MAX);
 		queue_delayed_work(system_unbound_wq, &eng->probe,

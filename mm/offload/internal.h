@@ -14,14 +14,19 @@ extern struct list_head offload_engines;
 extern struct mutex offload_engines_lock;
 
 bool offload_engine_tryget(struct offload_engine *eng);
+void offload_engine_hold(struct offload_engine *eng);
+
+/* The class of probe copies (health.c): counted apart from real users. */
+#define OFFLOAD_CLASS_PROBE		OFFLOAD_NR_CLASSES
 
 /**
  * struct offload_class_stats - counters of one copy class
  * @submitted: folios in requests the broker took.
  * @offloaded: folios copied by engines.
  * @cpu: folios copied by the calling CPU for the broker.
- * @failed: folios that could not be copied.
+ * @failed: folios that could not be copied (abandoned ones included).
  * @declined: requests the broker declined.
+ * @nomem: requests that could not be allocated.
  *
  * Once a request has been reported in full its folios are counted in
  * exactly one of @offloaded, @cpu and @failed.
@@ -32,22 +37,61 @@ struct offload_class_stats {
 	atomic64_t	cpu;
 	atomic64_t	failed;
 	atomic64_t	declined;
+	atomic64_t	nomem;
 };
 
-extern struct offload_class_stats offload_class_stats[OFFLOAD_NR_CLASSES];
+extern struct offload_class_stats offload_class_stats[OFFLOAD_NR_CLASSES + 1];
+
+/*
+ * Chunk states, in the low bits of offload_chunk::state; the bits above
+ * count placements (the generation).  A ticket is the state a placement
+ * starts with: its generation and ON_ENGINE.
+ */
+#define OFFLOAD_CHUNK_IDLE		0	/* pending, or handled */
+#define OFFLOAD_CHUNK_ON_ENGINE		1	/* the engine owns it */
+#define OFFLOAD_CHUNK_DONE		2	/* completed, on the done list */
+#define OFFLOAD_CHUNK_ABANDONED		3	/* given up, engine may write */
+#define OFFLOAD_CHUNK_STATE_MASK	3
+#define OFFLOAD_CHUNK_GEN_ONE		4
+
+/* Why a chunk was aborted: offload_chunk::abort. */
+#define OFFLOAD_ABORT_TIMEOUT		1	/* its engine was too slow */
+#define OFFLOAD_ABORT_DEADLINE		2	/* the caller's deadline */
+#define OFFLOAD_ABORT_ABANDONED		3	/* abort grace missed too */
 
 /* balance.c */
-int offload_place(struct offload_req *req, struct offload_chunk *chunk);
+bool offload_engine_usable(const struct offload_engine *eng,
+			   const struct offload_req *req);
+int offload_place(struct offload_req *req, struct offload_chunk *chunk,
+		  u64 skip);
 void offload_unplace(struct offload_engine *eng, struct offload_chunk *chunk);
+u64 offload_queued_bytes(const struct offload_engine *eng);
 
 /* health.c */
 void offload_engine_health_init(struct offload_engine *eng);
 void offload_engine_health_stop(struct offload_engine *eng);
 void offload_engine_fault(struct offload_engine *eng);
 void offload_engine_success(struct offload_engine *eng);
+void offload_engine_abandoned(struct offload_engine *eng);
 
 /* route.c */
 extern const char * const offload_mode_names[OFFLOAD_NR_MODES];
+const struct offload_route *offload_route_rcu(unsigned int class);
+
+/* seg.c */
+void offload_chunk_count_segs(struct offload_chunk *chunk);
+
+/* req_alloc.c */
+void offload_req_note_priv(unsigned int size);
+void offload_req_park(struct offload_req *req, struct offload_chunk *chunk);
+void offload_req_unpark_chunk(struct offload_req *req,
+			      struct offload_chunk *chunk);
+void offload_req_unpark(struct offload_req *req);
+unsigned int offload_req_parked_count(void);
+#if IS_ENABLED(CONFIG_KUNIT)
+struct offload_req *offload_req_create(unsigned int max,
+				       unsigned int priv_size, gfp_t gfp);
+#endif
 
 /* request.c */
 void offload_req_submit_to(struct offload_req *req, struct offload_engine *eng);

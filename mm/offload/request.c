@@ -5,22 +5,47 @@
  * A caller builds a request of (source, destination) folio pairs and
  * submits it.  offload_req_submit() reads the route of the request's class,
  * takes references on the route's engines, splits the request into chunks
- * of about equal size and places each chunk on an engine (balance.c).
- * Engines copy asynchronously and report each chunk with
- * offload_chunk_complete(), from any context, onto the request's done list.
+ * sized for those engines and places each chunk on an engine (balance.c).
+ * A chunk an engine refuses (its queue is full) is placed again at once on
+ * the engines that have not refused in this round.  Engines copy
+ * asynchronously and report each chunk with offload_chunk_complete(), from
+ * any context, onto the request's done list.
  *
  * The submitter then calls offload_req_next() repeatedly.  Each call hands
  * back one finished run of pairs, so that the caller can use those folios
  * while the others still copy.  All decisions that need a process context
  * happen there, in the submitter: a chunk an engine failed is placed on
  * the next engine of the route or, in prefer mode, copied by the calling
- * CPU; when every engine is saturated the calling CPU copies a pending
- * chunk itself instead of waiting (it takes a share, as padata's caller
- * does); chunks past their engine's timeout are aborted.
+ * CPU; when every engine is full or refusing, the calling CPU copies a
+ * pending chunk itself instead of waiting (it takes a share, as padata's
+ * caller does); chunks past their engine's timeout or the caller's
+ * deadline are aborted, and chunks still not back after the abort grace
+ * are abandoned (see below).
+ *
+ * Placements and completions: every placement of a chunk starts a new
+ * generation, and the chunk's atomic state goes IDLE -> ON_ENGINE -> DONE
+ * (or ABANDONED).  The engine passes the ticket of its placement back with
+ * each completion; one that does not match the current placement (a
+ * completion after a reset, or a second one) is counted, warned about once
+ * and ignored, so that it can never complete a chunk now on another engine.
+ *
+ * Faults: an engine's fault is its own error or lateness, counted once per
+ * incident: not a caller's deadline, not a chunk cancelled by a reset of
+ * the engine (-ECANCELED), not a completion that won the race with an
+ * abort.  Lateness is measured from when the engine could start the chunk:
+ * the clock of a chunk queued behind others runs longer by the number of
+ * chunks of its size queued ahead of it (at most %OFFLOAD_QUEUE_FACTOR_MAX).
+ *
+ * Abandon: an engine that misses its abort grace may still write the
+ * chunk's destinations.  The chunk's pairs then fail with -EOWNERDEAD: the
+ * broker keeps references on the destinations and on the request
+ * (req_alloc.c) until the engine completes the chunk, if ever, and the
+ * engine stays quarantined until an admin enables it.  The submitter goes
+ * on at once: nothing waits on a stuck engine for longer than its timeout
+ * (or the caller's deadline) plus the grace.
  *
  * Context and memory: submit and next never allocate.  A request is
- * allocated beforehand with offload_req_alloc(), with whatever gfp the
- * caller's context allows (reclaim calls this for demotion).  Submit does
+ * allocated beforehand with offload_req_alloc() (req_alloc.c).  Submit does
  * not sleep; next sleeps while waiting for engines and copies on the CPU,
  * so it needs a context that may sleep.
  *
@@ -30,7 +55,8 @@
  * chunk, and through it the request, only until it has completed the
  * chunk; completion adds the chunk to the done list under @req->lock, and
  * the submitter takes chunks off that list under the same lock, so once
- * the submitter has seen every chunk no engine can touch the request.
+ * the submitter has seen every chunk no engine can touch the request,
+ * abandoned chunks aside, which hold their own references.
  */
 
 #define pr_fmt(fmt) "mm/offload: " fmt
@@ -38,10 +64,8 @@
 #include <kunit/visibility.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
-#include <linux/overflow.h>
 #include <linux/rculist.h>
 #include <linux/sched.h>
-#include <linux/slab.h>
 #include <linux/timekeeping.h>
 
 #define CREATE_TRACE_POINTS
@@ -55,60 +79,11 @@
 /* Longest wait for an engine slot in require mode, see below. */
 #define OFFLOAD_REQ_STALL_TIMEOUT	HZ
 
-struct offload_class_stats offload_class_stats[OFFLOAD_NR_CLASSES];
+/* Most chunk-sized turns a chunk's timeout waits for the queue ahead. */
+#define OFFLOAD_QUEUE_FACTOR_MAX	16
+
+struct offload_class_stats offload_class_stats[OFFLOAD_NR_CLASSES + 1];
 EXPORT_SYMBOL_IF_KUNIT(offload_class_stats);
-
-/**
- * offload_req_alloc - allocate a request
- * @max: most folio pairs the request will hold
- * @gfp: allocation flags the caller's context allows
- *
- * The request can be reused for any number of submissions, each starting
- * with offload_req_init().
- *
- * Context: as allowed by @gfp.
- * Return: the request, or NULL.
- */
-struct offload_req *offload_req_alloc(unsigned int max, gfp_t gfp)
-{
-	struct offload_req *req;
-	size_t size;
-
-	/* One allocation: the request, then src[max], dst[max], status[max]. */
-	size = size_add(sizeof(*req),
-			size_mul(max, 2 * sizeof(struct folio *) + sizeof(int)));
-	req = kzalloc(size, gfp);
-	if (!req)
-		return NULL;
-	req->max = max;
-	req->src = (struct folio **)(req + 1);
-	req->dst = req->src + max;
-	req->status = (int *)(req->dst + max);
-	spin_lock_init(&req->lock);
-	init_waitqueue_head(&req->wait);
-	INIT_LIST_HEAD(&req->done);
-	INIT_LIST_HEAD(&req->pending);
-	return req;
-}
-EXPORT_SYMBOL_GPL(offload_req_alloc);
-
-/**
- * offload_req_free - free a request
- * @req: a request that is not submitted, was declined, or has been
- *	completely reported by offload_req_next(); may be NULL
- *
- * Context: any context.
- */
-void offload_req_free(struct offload_req *req)
-{
-	if (!req)
-		return;
-	/* Engines may still write to it: leak it rather than corrupt memory. */
-	if (WARN_ON_ONCE(req->remaining))
-		return;
-	kfree(req);
-}
-EXPORT_SYMBOL_GPL(offload_req_free);
 
 /**
  * offload_req_init - start a new submission with an empty request
@@ -126,6 +101,7 @@ void offload_req_init(struct offload_req *req, unsigned int class,
 	req->class = class;
 	req->src_nid = src_nid;
 	req->dst_nid = dst_nid;
+	req->async = false;
 	req->nr = 0;
 	req->bytes = 0;
 	req->nr_engines = 0;
@@ -161,23 +137,27 @@ int offload_req_add(struct offload_req *req, struct folio *src,
 }
 EXPORT_SYMBOL_GPL(offload_req_add);
 
+static bool offload_chunk_on_engine(const struct offload_chunk *chunk)
+{
+	return (atomic_read(&chunk->state) & OFFLOAD_CHUNK_STATE_MASK) ==
+	       OFFLOAD_CHUNK_ON_ENGINE;
+}
+
 static void offload_req_add_engine(struct offload_req *req,
 				   struct offload_engine *eng)
 {
-	if (req->nr_engines < OFFLOAD_ROUTE_MAX_ENGINES &&
-	    !test_bit(OFFLOAD_ENGINE_QUARANTINED, &eng->flags) &&
-	    offload_engine_tryget(eng))
+	if (req->nr_engines < OFFLOAD_REQ_MAX_ENGINES &&
+	    offload_engine_usable(eng, req) && offload_engine_tryget(eng))
 		req->engines[req->nr_engines++] = eng;
 }
 
-/* Take references on the engines of @route that are registered and well. */
+/* Take references on the usable engines of @route. */
 static void offload_req_get_engines(struct offload_req *req,
 				    const struct offload_route *route)
 {
 	struct offload_engine *eng;
 	unsigned int i;
 
-	rcu_read_lock();
 	if (!route->nr_engines) {
 		list_for_each_entry_rcu(eng, &offload_engines, list)
 			offload_req_add_engine(req, eng);
@@ -190,7 +170,6 @@ static void offload_req_get_engines(struct offload_req *req,
 			}
 		}
 	}
-	rcu_read_unlock();
 }
 
 static void offload_req_put_engines(struct offload_req *req)
@@ -199,29 +178,84 @@ static void offload_req_put_engines(struct offload_req *req)
 		offload_engine_put(req->engines[--req->nr_engines]);
 }
 
+/*
+ * How many chunks to cut @req into, and their size limits: at least the
+ * largest minimum batch of the engines that can take any part of the
+ * request, so that every chunk fits every engine that could copy; at most
+ * the smallest maximum.
+ */
+static unsigned int offload_req_nr_chunks(const struct offload_req *req,
+					  size_t *min_bytes, size_t *max_bytes)
+{
+	unsigned long pages = req->bytes >> PAGE_SHIFT;
+	unsigned int i, nr;
+
+	*min_bytes = PAGE_SIZE;
+	*max_bytes = SIZE_MAX;
+	for (i = 0; i < req->nr_engines; i++) {
+		const struct offload_engine *eng = req->engines[i];
+
+		if (eng->min_batch <= pages)
+			*min_bytes = max(*min_bytes,
+					 (size_t)eng->min_batch << PAGE_SHIFT);
+		if (eng->max_chunk_bytes)
+			*max_bytes = min(*max_bytes, eng->max_chunk_bytes);
+	}
+	nr = max(req->nr_engines, 1U) * OFFLOAD_CHUNKS_PER_ENGINE;
+	nr = min_t(size_t, nr, max(req->bytes / *min_bytes, 1));
+	if (*max_bytes != SIZE_MAX)
+		nr = max_t(size_t, nr, DIV_ROUND_UP(req->bytes, *max_bytes));
+	return clamp(nr, 1U, min(req->nr, req->max_chunks));
+}
+
+static struct offload_chunk *offload_chunk_init(struct offload_req *req,
+						 unsigned int first)
+{
+	struct offload_chunk *chunk = &req->chunks[req->nr_chunks++];
+	/* Generations go on across submissions: old tickets never match. */
+	int gen = atomic_read(&chunk->state) & ~OFFLOAD_CHUNK_STATE_MASK;
+	void *priv = chunk->priv;
+
+	*chunk = (struct offload_chunk) {
+		.req	= req,
+		.first	= first,
+		.priv	= priv,
+	};
+	atomic_set(&chunk->state, gen);
+	list_add_tail(&chunk->node, &req->pending);
+	return chunk;
+}
+
 /* Cut the pairs into chunks of about equal bytes, all pending. */
 static void offload_req_split(struct offload_req *req)
 {
-	struct offload_chunk *chunk = NULL;
+	struct offload_chunk *chunk = NULL, *prev;
+	size_t min_bytes, max_bytes, target, size;
 	unsigned int i, nr_chunks;
-	size_t target;
 
-	nr_chunks = max(req->nr_engines, 1U) * OFFLOAD_CHUNKS_PER_ENGINE;
-	nr_chunks = min3(nr_chunks, req->nr, (unsigned int)OFFLOAD_REQ_MAX_CHUNKS);
+	nr_chunks = offload_req_nr_chunks(req, &min_bytes, &max_bytes);
 	target = DIV_ROUND_UP(req->bytes, nr_chunks);
 
 	req->nr_chunks = 0;
 	for (i = 0; i < req->nr; i++) {
-		if (!chunk || chunk->bytes >= target) {
-			chunk = &req->chunks[req->nr_chunks++];
-			*chunk = (struct offload_chunk) {
-				.req	= req,
-				.first	= i,
-			};
-			list_add_tail(&chunk->node, &req->pending);
-		}
+		size = folio_size(req->src[i]);
+		if (!chunk || (req->nr_chunks < req->max_chunks &&
+			       (chunk->bytes >= target ||
+				chunk->bytes + size > max_bytes)))
+			chunk = offload_chunk_init(req, i);
 		chunk->nr++;
-		chunk->bytes += folio_size(req->src[i]);
+		chunk->bytes += size;
+	}
+
+	/* A short tail joins the chunk before it, if that one has room. */
+	if (req->nr_chunks > 1 && chunk->bytes < min_bytes) {
+		prev = chunk - 1;
+		if (prev->bytes + chunk->bytes <= max_bytes) {
+			prev->nr += chunk->nr;
+			prev->bytes += chunk->bytes;
+			list_del(&chunk->node);
+			req->nr_chunks--;
+		}
 	}
 }
 
@@ -239,71 +273,114 @@ static void offload_chunk_fell_back(struct offload_chunk *chunk,
 }
 
 /*
- * Place every pending chunk that an engine can take now.  A chunk left
- * pending keeps in ->status why: -EBUSY (engines saturated) or -ENODEV
- * (no engine will ever take it).
+ * Jiffies a chunk may spend on @eng: its timeout once for the chunk, and
+ * once more for every chunk of its size queued ahead of it.
+ */
+static unsigned long offload_chunk_timeout(const struct offload_engine *eng,
+					   const struct offload_chunk *chunk)
+{
+	u64 ahead = offload_queued_bytes(eng) - chunk->bytes;
+	u64 turns = 1 + div64_u64(ahead, max_t(size_t, chunk->bytes, 1));
+
+	return msecs_to_jiffies(eng->timeout_ms) *
+	       min_t(u64, turns, OFFLOAD_QUEUE_FACTOR_MAX);
+}
+
+/*
+ * Hand @chunk, off the pending list, to engine @i of @req, on which
+ * offload_place() reserved room.  Returns the engine's answer.
+ */
+static int offload_chunk_submit(struct offload_req *req,
+				struct offload_chunk *chunk, int i)
+{
+	struct offload_engine *eng = req->engines[i];
+	int gen = atomic_read(&chunk->state) & ~OFFLOAD_CHUNK_STATE_MASK;
+	int ret;
+
+	chunk->eng = eng;
+	chunk->abort = 0;
+	offload_chunk_count_segs(chunk);
+	atomic_set(&chunk->parts, 1);
+	atomic_set(&chunk->part_error, 0);
+	chunk->submitted = ktime_get_ns();
+	chunk->deadline = jiffies + offload_chunk_timeout(eng, chunk);
+	atomic_set(&chunk->state, (gen + OFFLOAD_CHUNK_GEN_ONE) |
+				  OFFLOAD_CHUNK_ON_ENGINE);
+	trace_offload_chunk_place(chunk);
+
+	ret = eng->ops->submit(eng, chunk);
+	if (!ret) {
+		atomic64_inc(&eng->stats.submitted);
+		if (chunk->last_failed)
+			offload_chunk_fell_back(chunk, eng->name);
+		return 0;
+	}
+	/* The engine never saw it: same generation, no ticket issued. */
+	atomic_set(&chunk->state, gen | OFFLOAD_CHUNK_IDLE);
+	offload_unplace(eng, chunk);
+	chunk->eng = NULL;
+	atomic64_inc(&eng->stats.refused);
+	return ret;
+}
+
+/*
+ * Place every pending chunk that an engine can take now.  A chunk that
+ * an engine refuses is placed again at once, on the engines that have not
+ * refused anything in this round.  A chunk left pending keeps in ->status
+ * why: -EBUSY (engines full or refusing) or -ENODEV (no engine will ever
+ * take it).
  */
 static void offload_req_dispatch(struct offload_req *req)
 {
 	struct offload_chunk *chunk, *tmp;
-	unsigned long kicked = 0;
-	LIST_HEAD(refused);
+	u64 refused = 0, kicked = 0;
+	LIST_HEAD(left);
 	int i, ret;
 
 	list_for_each_entry_safe(chunk, tmp, &req->pending, node) {
-		struct offload_engine *eng;
-
-		i = offload_place(req, chunk);
-		if (i < 0) {
-			chunk->status = i;
-			continue;
-		}
-		eng = req->engines[i];
 		list_del(&chunk->node);
-		chunk->eng = eng;
-		chunk->aborted = false;
-		chunk->submitted = ktime_get_ns();
-		chunk->deadline = jiffies + msecs_to_jiffies(eng->timeout_ms);
-		if (req->has_deadline && time_after(chunk->deadline,
-						    req->deadline))
-			chunk->deadline = req->deadline;
-		trace_offload_chunk_place(chunk);
-		ret = eng->ops->submit(eng, chunk);
-		if (ret) {
-			/*
-			 * Not taken.  -EBUSY: try again later, elsewhere or on
-			 * the CPU; any other error fails this engine for it.
-			 */
-			offload_unplace(eng, chunk);
-			chunk->eng = NULL;
-			chunk->status = -EBUSY;
-			if (ret != -EBUSY) {
-				offload_engine_fault(eng);
-				chunk->tried |= BIT(i);
-				chunk->error = ret;
-				chunk->last_failed = eng;
+		for (;;) {
+			/* A poisoned source never goes back to an engine. */
+			i = chunk->poisoned ? -ENODEV :
+			    offload_place(req, chunk, refused);
+			if (i < 0) {
+				chunk->status = i;
+				if (i == -ENODEV && (refused & ~chunk->tried))
+					chunk->status = -EBUSY;
+				list_add_tail(&chunk->node, &left);
+				break;
 			}
-			list_add_tail(&chunk->node, &refused);
-			continue;
+			ret = offload_chunk_submit(req, chunk, i);
+			if (!ret) {
+				kicked |= BIT_ULL(i);
+				break;
+			}
+			refused |= BIT_ULL(i);
+			if (ret != -EBUSY) {
+				/* Not "full": the engine failed the chunk. */
+				offload_engine_fault(req->engines[i]);
+				chunk->tried |= BIT_ULL(i);
+				chunk->error = ret;
+				chunk->last_failed = req->engines[i];
+			}
 		}
-		atomic64_inc(&eng->stats.submitted);
-		if (chunk->last_failed)
-			offload_chunk_fell_back(chunk, eng->name);
-		kicked |= BIT(i);
 	}
-	list_splice_tail(&refused, &req->pending);
-	for_each_set_bit(i, &kicked, req->nr_engines)
-		req->engines[i]->ops->issue_pending(req->engines[i]);
+	list_splice_tail(&left, &req->pending);
+	for (i = 0; kicked; i++, kicked >>= 1)
+		if (kicked & 1)
+			req->engines[i]->ops->issue_pending(req->engines[i]);
 }
 
 /* Submit @req with the engines already in @req->engines. */
-static void offload_req_start(struct offload_req *req)
+static void offload_req_start(struct offload_req *req, unsigned int async_ms)
 {
 	atomic64_add(req->nr, &offload_class_stats[req->class].submitted);
 	req->remaining = req->nr;
 	req->stalled = 0;
 	req->has_deadline = false;
 	req->timed_out = false;
+	if (async_ms)
+		offload_req_set_deadline(req, msecs_to_jiffies(async_ms));
 	offload_req_split(req);
 	trace_offload_submit(req);
 	offload_req_dispatch(req);
@@ -316,8 +393,8 @@ static void offload_req_start(struct offload_req *req)
  * The route of @req->class decides: the request is declined (mode off, or
  * fewer base pages than the route's minimum batch, or prefer mode and no
  * usable engine), copied by the calling CPU in offload_req_next() (mode
- * cpu), or
- * handed to the route's engines (prefer, require).
+ * cpu), or handed to the route's engines (prefer, require).  A request
+ * marked @async gets the route's @async_ms as its deadline.
  *
  * Context: any context that may later sleep in offload_req_next(); does
  * not sleep or allocate itself.
@@ -325,30 +402,41 @@ static void offload_req_start(struct offload_req *req)
  * reported by offload_req_next(), which the caller must call until it
  * returns 0.  -EOPNOTSUPP if it declined: nothing was copied and the
  * caller copies as it would without the broker.  -EINVAL for an empty
- * request or a bad class.
+ * request or a bad class, -EBUSY for a request with abandoned chunks
+ * (it can only be freed).
  */
 int offload_req_submit(struct offload_req *req)
 {
-	struct offload_route route;
+	const struct offload_route *route;
+	unsigned int async_ms = 0;
+	bool decline;
 
-	if (!req->nr || offload_route_get(req->class, &route))
+	if (!req->nr || req->class >= OFFLOAD_NR_CLASSES)
 		return -EINVAL;
-	if (route.mode == OFFLOAD_MODE_OFF ||
-	    (route.mode != OFFLOAD_MODE_REQUIRE &&
-	     req->bytes >> PAGE_SHIFT < route.min_batch))
-		goto decline;
-	if (route.mode != OFFLOAD_MODE_CPU)
-		offload_req_get_engines(req, &route);
-	if (route.mode == OFFLOAD_MODE_PREFER && !req->nr_engines)
-		goto decline;
+	if (refcount_read(&req->refs) != 1)
+		return -EBUSY;
 
-	req->mode = route.mode;
-	offload_req_start(req);
+	req->probe = false;
+	rcu_read_lock();
+	route = offload_route_rcu(req->class);
+	req->mode = route->mode;
+	decline = req->mode == OFFLOAD_MODE_OFF ||
+		  (req->mode != OFFLOAD_MODE_REQUIRE &&
+		   req->bytes >> PAGE_SHIFT < route->min_batch);
+	if (!decline && req->mode != OFFLOAD_MODE_CPU) {
+		offload_req_get_engines(req, route);
+		if (req->async)
+			async_ms = route->async_ms;
+	}
+	rcu_read_unlock();
+
+	if (decline || (req->mode == OFFLOAD_MODE_PREFER && !req->nr_engines)) {
+		offload_req_put_engines(req);
+		atomic64_inc(&offload_class_stats[req->class].declined);
+		return -EOPNOTSUPP;
+	}
+	offload_req_start(req, async_ms);
 	return 0;
-
-decline:
-	atomic64_inc(&offload_class_stats[req->class].declined);
-	return -EOPNOTSUPP;
 }
 EXPORT_SYMBOL_GPL(offload_req_submit);
 
@@ -363,69 +451,107 @@ EXPORT_SYMBOL_GPL(offload_req_submit);
  */
 void offload_req_submit_to(struct offload_req *req, struct offload_engine *eng)
 {
-	if (offload_engine_tryget(eng))
-		req->engines[req->nr_engines++] = eng;
+	req->probe = true;
 	req->mode = OFFLOAD_MODE_REQUIRE;
-	offload_req_start(req);
+	offload_req_add_engine(req, eng);
+	offload_req_start(req, 0);
 }
 
 /**
- * offload_chunk_next_seg - the next segment of a chunk to copy
- * @chunk: the chunk
- * @pos: iteration cursor, 0 before the first call
- * @seg: filled with the segment
+ * offload_chunk_set_parts - complete a chunk in several parts
+ * @chunk: a chunk, in the engine's submit callback
+ * @nr: the number of offload_chunk_complete() calls that complete it
+ *	(descriptors, workers, ...), at least 1
  *
- * Context: any context.
- * Return: false once every segment has been returned.
+ * Without it a chunk completes in one call.  Parts may complete in any
+ * order and context; the chunk's status is the first error a part
+ * reported, or 0.
+ *
+ * Context: the engine's submit callback, before any part can complete.
  */
-bool offload_chunk_next_seg(const struct offload_chunk *chunk,
-			    unsigned long *pos, struct offload_seg *seg)
+void offload_chunk_set_parts(struct offload_chunk *chunk, unsigned int nr)
 {
-	/* @pos: index of the pair in the chunk, then page in the folio. */
-	unsigned int idx = *pos >> 32, page = (u32)*pos;
-	struct folio *src, *dst;
-
-	if (idx >= chunk->nr)
-		return false;
-	src = chunk->req->src[chunk->first + idx];
-	dst = chunk->req->dst[chunk->first + idx];
-
-	if (chunk->eng->caps & OFFLOAD_CAP_LARGE_FOLIO) {
-		seg->src = folio_page(src, 0);
-		seg->dst = folio_page(dst, 0);
-		seg->len = folio_size(src);
-		*pos = (unsigned long)(idx + 1) << 32;
-		return true;
-	}
-	seg->src = folio_page(src, page);
-	seg->dst = folio_page(dst, page);
-	seg->len = PAGE_SIZE;
-	if (++page == folio_nr_pages(src))
-		*pos = (unsigned long)(idx + 1) << 32;
-	else
-		*pos = ((unsigned long)idx << 32) | page;
-	return true;
+	atomic_set(&chunk->parts, max(nr, 1U));
 }
-EXPORT_SYMBOL_GPL(offload_chunk_next_seg);
+EXPORT_SYMBOL_GPL(offload_chunk_set_parts);
+
+/* A completion that matches no placement: count it, say so once. */
+static void offload_chunk_stale(struct offload_chunk *chunk,
+				struct offload_engine *eng, u32 ticket)
+{
+	/* Not a WARN: a misbehaving device can cause it, not only a bug. */
+	atomic64_inc(&eng->stats.stale);
+	pr_warn_ratelimited("engine %s completed a chunk it does not hold (ticket %#x, state %#x)\n",
+			    eng->name, ticket, atomic_read(&chunk->state));
+}
+
+/* The engine completed an abandoned chunk at last. */
+static void offload_chunk_late(struct offload_chunk *chunk, u32 ticket)
+{
+	struct offload_engine *eng = chunk->eng;
+
+	atomic_set(&chunk->state, (ticket & ~OFFLOAD_CHUNK_STATE_MASK) |
+				  OFFLOAD_CHUNK_DONE);
+	offload_unplace(eng, chunk);
+	pr_info_ratelimited("engine %s completed an abandoned chunk\n",
+			    eng->name);
+	offload_req_unpark(chunk->req);
+}
 
 /**
- * offload_chunk_complete - report a chunk done
+ * offload_chunk_complete - report a chunk, or a part of it, done
  * @chunk: a chunk the engine took in its submit callback
- * @status: 0 if every byte was copied, else a negative errno: the chunk's
- *	destinations are then treated as garbage and copied again elsewhere
- *	(-EHWPOISON if the source was found poisoned)
+ * @ticket: offload_chunk_ticket() of @chunk, read in submit
+ * @status: 0 if every byte (of the part) was copied, else a negative
+ *	errno: the chunk's destinations are then treated as garbage and
+ *	copied again elsewhere.  -EHWPOISON: a source is poisoned; the
+ *	chunk is copied again only by a machine-check safe CPU copy, which
+ *	finds out which.  -ECANCELED: a reset of the engine (see @abort)
+ *	cancelled the chunk; it is placed again, not counted as a fault.
  *
- * The engine must not touch @chunk afterwards.
+ * A completion whose @ticket is not the chunk's current placement, or a
+ * part more than offload_chunk_set_parts() announced, is counted in the
+ * engine's @stale and ignored.  The engine must not touch @chunk after
+ * its last part.
  *
  * Context: any context, hard interrupts included.
  */
-void offload_chunk_complete(struct offload_chunk *chunk, int status)
+void offload_chunk_complete(struct offload_chunk *chunk, u32 ticket,
+			    int status)
 {
 	struct offload_engine *eng = chunk->eng;
 	struct offload_req *req = chunk->req;
-	u64 ns = ktime_get_ns() - chunk->submitted;
+	u32 gen = ticket & ~OFFLOAD_CHUNK_STATE_MASK;
+	u32 state = atomic_read(&chunk->state);
 	unsigned long flags;
+	int left;
+	u64 ns;
 
+	/* The placement must be the current one, abandoned or not. */
+	if (unlikely((ticket & OFFLOAD_CHUNK_STATE_MASK) !=
+		     OFFLOAD_CHUNK_ON_ENGINE ||
+		     (state != ticket &&
+		      state != (gen | OFFLOAD_CHUNK_ABANDONED)))) {
+		offload_chunk_stale(chunk, eng, ticket);
+		return;
+	}
+	if (status)
+		atomic_cmpxchg(&chunk->part_error, 0, status);
+	left = atomic_dec_return(&chunk->parts);
+	if (unlikely(left < 0))
+		offload_chunk_stale(chunk, eng, ticket);
+	if (left)
+		return;
+	status = atomic_read(&chunk->part_error);
+
+	/* The submitter may abandon the chunk at this very moment. */
+	if (atomic_cmpxchg(&chunk->state, ticket, gen | OFFLOAD_CHUNK_DONE) !=
+	    ticket) {
+		offload_chunk_late(chunk, ticket);
+		return;
+	}
+
+	ns = ktime_get_ns() - chunk->submitted;
 	offload_unplace(eng, chunk);
 	atomic64_add(ns, &eng->stats.busy_ns);
 	if (status) {
@@ -468,39 +594,74 @@ static int offload_req_engine_index(struct offload_req *req,
 	return -1;
 }
 
+/* Every pair of @chunk gets @status; count them in the class's @counter. */
+static void offload_chunk_finish(struct offload_chunk *chunk, int status,
+				 atomic64_t *counter)
+{
+	struct offload_req *req = chunk->req;
+	unsigned int i;
+
+	for (i = chunk->first; i < chunk->first + chunk->nr; i++)
+		req->status[i] = status;
+	atomic64_add(chunk->nr, counter);
+}
+
+/* What a failed chunk says about its engine; true if it is at fault. */
+static bool offload_chunk_faulted(struct offload_chunk *chunk,
+				  struct offload_engine *eng)
+{
+	switch (chunk->abort) {
+	case OFFLOAD_ABORT_TIMEOUT:
+		atomic64_inc(&eng->stats.timeouts);
+		return true;
+	case OFFLOAD_ABORT_DEADLINE:
+		return false;
+	}
+	if (chunk->status == -ECANCELED) {
+		atomic64_inc(&eng->stats.cancelled);
+		return false;
+	}
+	/* Gone: the device's fault, but never tried again anyway. */
+	return !test_bit(OFFLOAD_ENGINE_DEAD, &eng->flags);
+}
+
 /*
- * A chunk came back from its engine.  True if it is finished (copied);
- * false if it failed and is pending again, for another engine or the CPU.
+ * A chunk came back from its engine.  True if it is finished (copied, or
+ * abandoned); false if it failed and is pending again, for another engine
+ * or the CPU.
  */
 static bool offload_req_returned(struct offload_req *req,
 				 struct offload_chunk *chunk)
 {
+	struct offload_class_stats *cs = &offload_class_stats[req->class];
 	struct offload_engine *eng = chunk->eng;
-	unsigned int i;
+	int i;
 
+	if (chunk->abort == OFFLOAD_ABORT_ABANDONED) {
+		/* The engine may write the destinations: they are lost. */
+		offload_chunk_finish(chunk, -EOWNERDEAD, &cs->failed);
+		return true;
+	}
+	atomic_set(&chunk->state, atomic_read(&chunk->state) &
+				  ~OFFLOAD_CHUNK_STATE_MASK);
 	chunk->eng = NULL;
-	if (chunk->status == -EHWPOISON) {
-		/*
-		 * A poisoned source: no engine or CPU copy here should read it
-		 * again, and the engine is not at fault.  The caller's own
-		 * machine-check safe copy finds which folio it is.
-		 */
-		for (i = 0; i < chunk->nr; i++)
-			req->status[chunk->first + i] = -EHWPOISON;
-		atomic64_add(chunk->nr, &offload_class_stats[req->class].failed);
-		return true;
-	}
 	if (!chunk->status) {
+		/* Copied, even if an abort came too late to stop it. */
 		offload_engine_success(eng);
-		for (i = 0; i < chunk->nr; i++)
-			req->status[chunk->first + i] = 0;
-		atomic64_add(chunk->nr,
-			     &offload_class_stats[req->class].offloaded);
+		offload_chunk_finish(chunk, 0, &cs->offloaded);
 		return true;
 	}
 
-	offload_engine_fault(eng);
-	chunk->tried |= BIT(offload_req_engine_index(req, eng));
+	i = offload_req_engine_index(req, eng);
+	if (chunk->status == -EHWPOISON) {
+		/* The source, not the engine: only the CPU may read it again. */
+		chunk->poisoned = true;
+	} else if (offload_chunk_faulted(chunk, eng)) {
+		offload_engine_fault(eng);
+		chunk->tried |= BIT_ULL(i);
+	} else if (chunk->status != -ECANCELED) {
+		chunk->tried |= BIT_ULL(i);
+	}
 	chunk->error = chunk->status;
 	chunk->last_failed = eng;
 	list_add(&chunk->node, &req->pending);
@@ -519,13 +680,18 @@ static void offload_req_finish_pending(struct offload_req *req,
 	list_del(&chunk->node);
 	if (req->mode != OFFLOAD_MODE_CPU)
 		offload_chunk_fell_back(chunk, cpu ? "cpu" : "fail");
-
-	for (i = chunk->first; i < chunk->first + chunk->nr; i++) {
+	if (!cpu) {
 		/* Required engines failed it (-EIO), or none could take it. */
-		err = cpu ? folio_mc_copy(req->dst[i], req->src[i]) :
-			    chunk->error ? -EIO : -ENODEV;
+		offload_chunk_finish(chunk, chunk->error ? -EIO : -ENODEV,
+				     &cs->failed);
+		return;
+	}
+	for (i = chunk->first; i < chunk->first + chunk->nr; i++) {
+		/* Machine-check safe: -EHWPOISON names the very pair. */
+		err = folio_mc_copy(req->dst[i], req->src[i]);
 		req->status[i] = err;
 		atomic64_inc(err ? &cs->failed : &cs->cpu);
+		cond_resched();
 	}
 }
 
@@ -535,22 +701,71 @@ static bool offload_req_late(const struct offload_req *req)
 	return req->has_deadline && time_after_eq(jiffies, req->deadline);
 }
 
-/* Abort the chunks that are past their engine's deadline. */
+/*
+ * Give up on a chunk whose engine missed its abort grace.  Its pairs are
+ * reported (-EOWNERDEAD) while the engine keeps what it may still write.
+ */
+static void offload_chunk_abandon(struct offload_req *req,
+				  struct offload_chunk *chunk)
+{
+	u32 ticket = atomic_read(&chunk->state);
+	struct offload_engine *eng = chunk->eng;
+
+	if ((ticket & OFFLOAD_CHUNK_STATE_MASK) != OFFLOAD_CHUNK_ON_ENGINE)
+		return;
+	/* Taken before the engine can see the chunk abandoned. */
+	offload_req_park(req, chunk);
+	if (atomic_cmpxchg(&chunk->state, ticket,
+			   (ticket & ~OFFLOAD_CHUNK_STATE_MASK) |
+			   OFFLOAD_CHUNK_ABANDONED) != ticket) {
+		/* It completed after all: it is on the done list. */
+		offload_req_unpark_chunk(req, chunk);
+		return;
+	}
+	chunk->abort = OFFLOAD_ABORT_ABANDONED;
+
+	atomic64_inc(&eng->stats.abandoned);
+	trace_offload_chunk_abandon(chunk);
+	pr_warn_ratelimited("engine %s missed its abort grace: %u folios abandoned\n",
+			    eng->name, chunk->nr);
+	offload_engine_abandoned(eng);
+
+	spin_lock_irq(&req->lock);
+	chunk->status = -EOWNERDEAD;
+	list_add_tail(&chunk->node, &req->done);
+	spin_unlock_irq(&req->lock);
+}
+
+/*
+ * Abort the chunks that are past their engine's timeout or the caller's
+ * deadline; abandon those aborted that are past their grace too.
+ */
 static void offload_req_abort_late(struct offload_req *req)
 {
+	bool late = offload_req_late(req);
 	struct offload_chunk *chunk;
 
 	for (chunk = req->chunks; chunk < req->chunks + req->nr_chunks;
 	     chunk++) {
 		struct offload_engine *eng = chunk->eng;
 
-		if (!eng || chunk->aborted ||
-		    time_before(jiffies, chunk->deadline))
+		if (!offload_chunk_on_engine(chunk))
 			continue;
-		chunk->aborted = true;
-		if (offload_req_late(req))
+		if (chunk->abort) {
+			if (time_after_eq(jiffies, chunk->deadline))
+				offload_chunk_abandon(req, chunk);
+			continue;
+		}
+		if (!late && time_before(jiffies, chunk->deadline))
+			continue;
+		if (time_after_eq(jiffies, chunk->deadline)) {
+			chunk->abort = OFFLOAD_ABORT_TIMEOUT;
+		} else {
+			chunk->abort = OFFLOAD_ABORT_DEADLINE;
 			req->timed_out = true;
-		atomic64_inc(&eng->stats.timeouts);
+		}
+		chunk->deadline = jiffies +
+				  msecs_to_jiffies(OFFLOAD_ABORT_GRACE_MS);
 		eng->ops->abort(eng, chunk);
 	}
 }
@@ -566,7 +781,7 @@ static bool offload_req_stalled(struct offload_req *req)
 
 	for (chunk = req->chunks; chunk < req->chunks + req->nr_chunks;
 	     chunk++) {
-		if (chunk->eng) {
+		if (offload_chunk_on_engine(chunk)) {
 			req->stalled = 0;
 			return false;
 		}
@@ -578,6 +793,11 @@ static bool offload_req_stalled(struct offload_req *req)
 	return time_after(jiffies, req->stalled + OFFLOAD_REQ_STALL_TIMEOUT);
 }
 
+static unsigned long offload_until(unsigned long when, unsigned long now)
+{
+	return time_after(when, now) ? when - now : 0;
+}
+
 /* Sleep until an engine completes a chunk or a deadline passes. */
 static void offload_req_sleep(struct offload_req *req)
 {
@@ -587,14 +807,15 @@ static void offload_req_sleep(struct offload_req *req)
 
 	for (chunk = req->chunks; chunk < req->chunks + req->nr_chunks;
 	     chunk++) {
-		if (!chunk->eng)
+		if (!offload_chunk_on_engine(chunk))
 			continue;
 		on_engine = true;
-		if (!chunk->aborted)
-			timeout = min(timeout, time_after(chunk->deadline, now) ?
-					       chunk->deadline - now : 0);
+		timeout = min(timeout, offload_until(chunk->deadline, now));
+		if (req->has_deadline && !chunk->abort)
+			timeout = min(timeout,
+				      offload_until(req->deadline, now));
 	}
-	/* Engines saturated by others (require mode): poll for a slot. */
+	/* Engines full or refusing (require mode): poll for a slot. */
 	if (!on_engine)
 		timeout = 1;
 	if (!wait_event_timeout(req->wait, !list_empty_careful(&req->done),
@@ -611,7 +832,7 @@ static void offload_req_sleep(struct offload_req *req)
  * Runs are reported in the order they finish, each exactly once; the
  * status of each of their pairs is final.  Chunks that engines failed are
  * retried on another engine or copied on the calling CPU here, and late
- * chunks aborted.
+ * chunks aborted or abandoned.
  *
  * Context: process context, sleeps; the caller may hold folio locks.
  * Return: 1 with @first and @nr set, or 0 once every pair has been
@@ -637,7 +858,7 @@ int offload_req_next(struct offload_req *req, unsigned int *first,
 			/*
 			 * Wait for a completion, or (require) for a slot;
 			 * otherwise the calling CPU takes the chunk, its share
-			 * while engines are saturated, or fails it.
+			 * while engines are full, or fails it.
 			 */
 			if (!chunk || (chunk->status == -EBUSY &&
 				       req->mode == OFFLOAD_MODE_REQUIRE &&
@@ -666,20 +887,15 @@ EXPORT_SYMBOL_GPL(offload_req_next);
  *
  * Chunks still on an engine at the deadline are aborted, and from then on
  * no chunk goes to an engine: what is left is copied by the calling CPU,
- * or fails in require mode.
+ * or fails in require mode.  An abort for a deadline is not the engine's
+ * fault.
  *
  * Context: the submitter, before or between offload_req_next() calls.
  */
 void offload_req_set_deadline(struct offload_req *req, unsigned long timeout)
 {
-	struct offload_chunk *chunk;
-
 	req->deadline = jiffies + timeout;
 	req->has_deadline = true;
-	for (chunk = req->chunks; chunk < req->chunks + req->nr_chunks;
-	     chunk++)
-		if (chunk->eng && time_after(chunk->deadline, req->deadline))
-			chunk->deadline = req->deadline;
 }
 EXPORT_SYMBOL_GPL(offload_req_set_deadline);
 

@@ -8,7 +8,8 @@
  *
  * Default route of every class: %OFFLOAD_MODE_PREFER over every registered
  * engine, for requests of at least %OFFLOAD_ROUTE_MIN_BATCH_DEFAULT base
- * pages.  Smaller requests, and every request while no engine is
+ * pages, asynchronous ones (NUMA hinting faults, kswapd) giving engines
+ * %OFFLOAD_ROUTE_ASYNC_MS_DEFAULT ms.  Smaller requests, and every request while no engine is
  * registered, take the caller's own copy path unchanged, so the default is
  * never slower than the stock kernel where a batch is too small to gain.
  *
@@ -41,6 +42,7 @@ static struct offload_routes offload_default_routes = {
 	.route[0 ... OFFLOAD_NR_CLASSES - 1] = {
 		.mode		= OFFLOAD_MODE_PREFER,
 		.min_batch	= OFFLOAD_ROUTE_MIN_BATCH_DEFAULT,
+		.async_ms	= OFFLOAD_ROUTE_ASYNC_MS_DEFAULT,
 	},
 };
 
@@ -124,6 +126,18 @@ int offload_route_set(unsigned int class, const struct offload_route *route)
 EXPORT_SYMBOL_GPL(offload_route_set);
 
 /**
+ * offload_route_rcu - the route of a copy class, without a copy
+ * @class: a valid class
+ *
+ * Context: under rcu_read_lock(), which keeps the route alive.
+ * Return: the route.
+ */
+const struct offload_route *offload_route_rcu(unsigned int class)
+{
+	return &rcu_dereference(offload_routes)->route[class];
+}
+
+/**
  * offload_route_get - read the route of a copy class
  * @class: migration reason or %OFFLOAD_CLASS_GENERIC
  * @route: filled with a copy of the route
@@ -180,6 +194,7 @@ EXPORT_SYMBOL_GPL(offload_class_wants);
  * copy it on the CPU.
  *
  * Context: any context.
+ * Return: true if the CPU may copy.
  */
 bool offload_class_cpu_allowed(unsigned int class)
 {

@@ -5,10 +5,12 @@
  * /sys/kernel/debug/offload_test_engine/control takes one command per
  * write:
  *
- *	add NAME [kind=instant|delayed|ooo|never|null] [node=N]
- *		 [delay_ms=N] [fail_every=N] [large=0|1] [min_batch=N]
- *		 [max_inflight=N] [weight=N] [timeout_ms=N]
+ *	add NAME [kind=instant|delayed|ooo|never|null|hardirq|softirq|stuck]
+ *		 [node=N] [delay_ms=N] [fail_every=N] [large=0|1]
+ *		 [min_batch=N] [max_inflight=N] [weight=N] [timeout_ms=N]
  *	set NAME fail_every=N
+ *	release NAME		(complete what a stuck engine holds)
+ *	kill NAME		(the engine's device is gone)
  *	del NAME
  *
  * and reads back one line per engine with what it saw.  Unloading the
@@ -43,7 +45,12 @@ static const char * const kind_names[] = {
 	[OFFLOAD_TEST_OUT_OF_ORDER]	= "ooo",
 	[OFFLOAD_TEST_NEVER]		= "never",
 	[OFFLOAD_TEST_NULL]		= "null",
+	[OFFLOAD_TEST_HARDIRQ]		= "hardirq",
+	[OFFLOAD_TEST_SOFTIRQ]		= "softirq",
+	[OFFLOAD_TEST_STUCK]		= "stuck",
 };
+
+static_assert(ARRAY_SIZE(kind_names) == OFFLOAD_TEST_NR_KINDS);
 
 static struct test_engine_entry *test_engine_find(const char *name)
 {
@@ -132,6 +139,11 @@ free:
 static void test_engine_del(struct test_engine_entry *e)
 {
 	list_del(&e->list);
+	/* A stuck engine would hold its abandoned chunks, and us, forever. */
+	if (e->te.kind == OFFLOAD_TEST_STUCK) {
+		offload_engine_kill(&e->te.eng);
+		offload_test_engine_release(&e->te, -ENODEV);
+	}
 	offload_engine_unregister(&e->te.eng);
 	offload_test_engine_flush(&e->te);
 	kfree(e);
@@ -156,6 +168,11 @@ static int test_engine_command(char *cmd)
 		return -ENOENT;
 	if (!strcmp(verb, "del")) {
 		test_engine_del(e);
+	} else if (!strcmp(verb, "release")) {
+		offload_test_engine_release(&e->te, 0);
+	} else if (!strcmp(verb, "kill")) {
+		offload_engine_kill(&e->te.eng);
+		offload_test_engine_release(&e->te, -ENODEV);
 	} else if (!strcmp(verb, "set")) {
 		/* Only a knob that may change while registered. */
 		opt = strsep(&cmd, " \t");

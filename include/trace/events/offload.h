@@ -143,6 +143,34 @@ TRACE_EVENT(offload_fallback,
 		  __get_str(engine), __get_str(to), __entry->status)
 );
 
+/* A chunk whose engine missed its abort grace is given up. */
+TRACE_EVENT(offload_chunk_abandon,
+
+	TP_PROTO(const struct offload_chunk *chunk),
+
+	TP_ARGS(chunk),
+
+	TP_STRUCT__entry(
+		__string(engine,	chunk->eng->name)
+		__field(unsigned int,	class)
+		__field(unsigned int,	first)
+		__field(unsigned int,	nr)
+		__field(size_t,		bytes)
+	),
+
+	TP_fast_assign(
+		__assign_str(engine);
+		__entry->class		= chunk->req->class;
+		__entry->first		= chunk->first;
+		__entry->nr		= chunk->nr;
+		__entry->bytes		= chunk->bytes;
+	),
+
+	TP_printk("engine=%s class=%u first=%u folios=%u bytes=%zu",
+		  __get_str(engine), __entry->class, __entry->first,
+		  __entry->nr, __entry->bytes)
+);
+
 TRACE_EVENT(offload_quarantine,
 
 	TP_PROTO(const struct offload_engine *eng, bool quarantined),

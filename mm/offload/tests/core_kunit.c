@@ -188,6 +188,23 @@ static void invalid_engine_refused(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, offload_engine_register(eng), -EINVAL);
 	KUNIT_EXPECT_NULL(test, offload_engine_get("bad_caps"));
 
+	eng = fake_engine(test, "big_priv");
+	eng->chunk_priv_size = OFFLOAD_CHUNK_PRIV_MAX + 1;
+	KUNIT_EXPECT_EQ(test, offload_engine_register(eng), -EINVAL);
+	KUNIT_EXPECT_NULL(test, offload_engine_get("big_priv"));
+
+	eng = fake_engine(test, "odd_seg");
+	eng->caps = OFFLOAD_CAP_LARGE_FOLIO;
+	eng->max_seg_bytes = PAGE_SIZE + 512;
+	KUNIT_EXPECT_EQ(test, offload_engine_register(eng), -EINVAL);
+	KUNIT_EXPECT_NULL(test, offload_engine_get("odd_seg"));
+
+	eng = fake_engine(test, "max_below_min");
+	eng->min_batch = 8;
+	eng->max_chunk_bytes = 4 * PAGE_SIZE;
+	KUNIT_EXPECT_EQ(test, offload_engine_register(eng), -EINVAL);
+	KUNIT_EXPECT_NULL(test, offload_engine_get("max_below_min"));
+
 	eng = fake_engine(test, "");
 	KUNIT_EXPECT_EQ(test, offload_engine_register(eng), -EINVAL);
 

@@ -8,6 +8,7 @@
  */
 
 #include <kunit/resource.h>
+#include <linux/delay.h>
 #include <linux/hash.h>
 #include <linux/highmem.h>
 #include <linux/minmax.h>
@@ -65,7 +66,13 @@ void fake_engine_unregister(struct offload_test_engine *fe)
 	offload_test_engine_flush(fe);
 }
 
-static void fake_engine_cleanup(void *fe)
+/**
+ * fake_engine_unregister_action - fake_engine_unregister() for a callback
+ * @fe: the engine
+ *
+ * For KUnit actions and fake_async_start().
+ */
+void fake_engine_unregister_action(void *fe)
 {
 	fake_engine_unregister(fe);
 }
@@ -80,7 +87,7 @@ void fake_engine_register(struct kunit *test, struct offload_test_engine *fe)
 	KUNIT_ASSERT_EQ(test, offload_engine_register(&fe->eng), 0);
 	fe->registered = true;
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
-							fake_engine_cleanup,
+							fake_engine_unregister_action,
 							fe), 0);
 }
 
@@ -128,6 +135,7 @@ void fake_route_set(struct kunit *test, enum offload_mode mode,
 	struct offload_route route = {
 		.mode		= mode,
 		.min_batch	= min_batch,
+		.async_ms	= OFFLOAD_ROUTE_ASYNC_MS_DEFAULT,
 		.nr_engines	= nr_engines,
 	};
 	struct offload_route *saved;
@@ -260,7 +268,7 @@ KUNIT_DEFINE_ACTION_WRAPPER(fake_req_free, offload_req_free,
  */
 struct offload_req *fake_req_alloc(struct kunit *test, unsigned int max)
 {
-	struct offload_req *req = offload_req_alloc(max, GFP_KERNEL);
+	struct offload_req *req = offload_req_alloc(FAKE_CLASS, max, GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, req);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, fake_req_free,
@@ -354,6 +362,7 @@ void fake_stats_read(struct fake_stats *stats)
 	stats->cpu = atomic64_read(&cs->cpu);
 	stats->failed = atomic64_read(&cs->failed);
 	stats->declined = atomic64_read(&cs->declined);
+	stats->nomem = atomic64_read(&cs->nomem);
 }
 
 /**
@@ -370,6 +379,7 @@ void fake_stats_since(struct fake_stats *delta,
 	delta->cpu -= before->cpu;
 	delta->failed -= before->failed;
 	delta->declined -= before->declined;
+	delta->nomem -= before->nomem;
 }
 
 static void fake_async_fn(struct work_struct *work)
@@ -416,4 +426,74 @@ void fake_async_finish(struct fake_async *fa)
 {
 	flush_work(&fa->work);
 	destroy_work_on_stack(&fa->work);
+}
+
+/**
+ * fake_expect_copied - every pair finished well, with the right content
+ * @test: the test
+ * @req: a reported request
+ * @dst: its destinations
+ * @seed: the pattern of its sources
+ */
+void fake_expect_copied(struct kunit *test, const struct offload_req *req,
+			const struct fake_folios *dst, u32 seed)
+{
+	KUNIT_EXPECT_EQ(test, fake_req_count(req, 0), req->nr);
+	KUNIT_EXPECT_EQ(test, fake_folios_check(dst, seed), -1);
+}
+
+/**
+ * fake_expect_failed - every pair failed, the destinations untouched
+ * @test: the test
+ * @req: a reported request
+ * @dst: its destinations
+ * @seed: the pattern @dst held before
+ */
+void fake_expect_failed(struct kunit *test, const struct offload_req *req,
+			const struct fake_folios *dst, u32 seed)
+{
+	KUNIT_EXPECT_EQ(test, fake_req_count(req, 0), 0);
+	KUNIT_EXPECT_EQ(test, fake_req_count(req, -EINPROGRESS), 0);
+	KUNIT_EXPECT_EQ(test, fake_folios_check(dst, seed), -1);
+}
+
+/**
+ * fake_expect_declined - the broker declined: nothing copied or reported
+ * @test: the test
+ * @req: the request
+ * @dst: its destinations, zeroed before
+ */
+void fake_expect_declined(struct kunit *test, const struct offload_req *req,
+			  const struct fake_folios *dst)
+{
+	KUNIT_EXPECT_EQ(test, fake_req_count(req, -EINPROGRESS), req->nr);
+	KUNIT_EXPECT_EQ(test, fake_folios_check(dst, 0), -1);
+}
+
+/**
+ * fake_quarantined - whether a fake engine is quarantined
+ * @fe: the engine
+ *
+ * Return: true if it is.
+ */
+bool fake_quarantined(const struct offload_test_engine *fe)
+{
+	return test_bit(OFFLOAD_ENGINE_QUARANTINED, &fe->eng.flags);
+}
+
+/**
+ * fake_wait_for - poll a condition for up to @ms milliseconds
+ * @cond: the condition
+ * @arg: its argument
+ * @ms: longest wait
+ *
+ * Return: the condition's last value.
+ */
+bool fake_wait_for(bool (*cond)(void *arg), void *arg, unsigned int ms)
+{
+	unsigned long deadline = jiffies + msecs_to_jiffies(ms);
+
+	while (!cond(arg) && time_before(jiffies, deadline))
+		msleep(20);
+	return cond(arg);
 }

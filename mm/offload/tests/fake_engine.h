@@ -27,6 +27,7 @@ struct offload_test_engine *fake_engine_add(struct kunit *test,
 					    enum offload_test_kind kind,
 					    int nid);
 void fake_engine_unregister(struct offload_test_engine *fe);
+void fake_engine_unregister_action(void *fe);
 
 void fake_route_set(struct kunit *test, enum offload_mode mode,
 		    unsigned int min_batch, unsigned int nr_engines, ...);
@@ -62,6 +63,7 @@ unsigned int fake_req_count(const struct offload_req *req, int status);
  * @cpu: folios copied by the CPU.
  * @failed: folios that failed.
  * @declined: requests declined.
+ * @nomem: requests that could not be allocated.
  */
 struct fake_stats {
 	s64	submitted;
@@ -69,6 +71,7 @@ struct fake_stats {
 	s64	cpu;
 	s64	failed;
 	s64	declined;
+	s64	nomem;
 };
 
 /**
@@ -89,6 +92,15 @@ void fake_async_start(struct fake_async *fa, void (*fn)(void *arg),
 		      void *arg);
 bool fake_async_wait(struct fake_async *fa, unsigned int ms);
 void fake_async_finish(struct fake_async *fa);
+
+void fake_expect_copied(struct kunit *test, const struct offload_req *req,
+			const struct fake_folios *dst, u32 seed);
+void fake_expect_failed(struct kunit *test, const struct offload_req *req,
+			const struct fake_folios *dst, u32 seed);
+void fake_expect_declined(struct kunit *test, const struct offload_req *req,
+			  const struct fake_folios *dst);
+bool fake_quarantined(const struct offload_test_engine *fe);
+bool fake_wait_for(bool (*cond)(void *arg), void *arg, unsigned int ms);
 
 void fake_stats_read(struct fake_stats *stats);
 void fake_stats_since(struct fake_stats *delta,

@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mm/offload request memory: allocation, a reserve for reclaim, and the
+ * parking of requests whose chunks were abandoned.
+ *
+ * Page migration allocates a request per batch, from contexts that are
+ * reclaiming memory (kswapd and direct reclaim demote, compaction defrags).
+ * So a request is made of pieces that are each at most an order-1
+ * allocation for the largest migration batch (512 pairs): the request with
+ * its engine table, the chunks, their engines' private areas, and the
+ * source, destination and status arrays.  Allocations never dip into the
+ * reserves of PF_MEMALLOC (__GFP_NOMEMALLOC).  When they fail, a caller
+ * that cannot block takes one of a few requests preallocated at boot; a
+ * request that cannot be had at all is counted in its class's @nomem.
+ *
+ * A chunk that an engine still holds after its abort grace is abandoned
+ * (request.c): the engine may write its destinations, and will touch the
+ * chunk when it finally completes it.  The request keeps a reference for
+ * every abandoned chunk, and a reference on its destinations; when its
+ * owner frees it, it stays on offload_parked until the engine has
+ * completed every abandoned chunk, then a work item releases the folios
+ * and the memory.  A request never completed stays parked for good, where
+ * debugfs and kmemleak can still see it.
+ */
+
+#define pr_fmt(fmt) "mm/offload: " fmt
+
+#include <kunit/static_stub.h>
+#include <kunit/visibility.h>
+#include <linux/init.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+
+#include "internal.h"
+
+/* Preallocated requests, and the batch they can hold. */
+#define OFFLOAD_REQ_RESERVE		2
+#define OFFLOAD_REQ_RESERVE_PAIRS	512
+
+static struct offload_req *offload_reserve[OFFLOAD_REQ_RESERVE];
+static DEFINE_SPINLOCK(offload_reserve_lock);
+
+/* Requests with abandoned chunks, until their engines complete them. */
+static LIST_HEAD(offload_parked);
+static DEFINE_SPINLOCK(offload_parked_lock);
+
+/* Largest chunk_priv_size of the engines registered so far. */
+static unsigned int offload_priv_size;
+
+/**
+ * offload_req_note_priv - make room for an engine's private chunk area
+ * @size: its chunk_priv_size
+ *
+ * Requests allocated from now on have that much room per chunk; older
+ * ones leave the engine out.
+ *
+ * Context: any context.
+ */
+void offload_req_note_priv(unsigned int size)
+{
+	unsigned int old = READ_ONCE(offload_priv_size);
+
+	while (size > old) {
+		unsigned int seen = cmpxchg(&offload_priv_size, old, size);
+
+		if (seen == old)
+			break;
+		old = seen;
+	}
+}
+
+static struct offload_req *offload_reserve_take(void)
+{
+	struct offload_req *req = NULL;
+	unsigned long flags;
+	int i;
+
+	spin_lock_irqsave(&offload_reserve_lock, flags);
+	for (i = 0; i < OFFLOAD_REQ_RESERVE && !req; i++)
+		swap(req, offload_reserve[i]);
+	spin_unlock_irqrestore(&offload_reserve_lock, flags);
+	return req;
+}
+
+static void offload_reserve_put(struct offload_req *req)
+{
+	unsigned long flags;
+	int i;
+
+	refcount_set(&req->refs, 1);
+	spin_lock_irqsave(&offload_reserve_lock, flags);
+	for (i = 0; i < OFFLOAD_REQ_RESERVE && req; i++)
+		if (!offload_reserve[i])
+			swap(req, offload_reserve[i]);
+	spin_unlock_irqrestore(&offload_reserve_lock, flags);
+	WARN_ON_ONCE(req);
+}
+
+/* Free the pieces of a request, or give a preallocated one back. */
+static void offload_req_destroy(struct offload_req *req)
+{
+	if (req->reserve) {
+		offload_reserve_put(req);
+		return;
+	}
+	kfree(req->status);
+	kfree(req->dst);
+	kfree(req->src);
+	kfree(req->chunks ? req->chunks[0].priv : NULL);
+	kfree(req->chunks);
+	kfree(req);
+}
+
+static void offload_req_release_work(struct work_struct *work);
+
+VISIBLE_IF_KUNIT struct offload_req *
+offload_req_create(unsigned int max, unsigned int priv_size, gfp_t gfp)
+{
+	unsigned int i, nr_chunks = clamp(max, 1U, OFFLOAD_REQ_MAX_CHUNKS);
+	struct offload_req *req;
+	char *priv;
+
+	KUNIT_STATIC_STUB_REDIRECT(offload_req_create, max, priv_size, gfp);
+	priv_size = ALIGN(priv_size, sizeof(long));
+	req = kzalloc(sizeof(*req), gfp);
+	if (!req)
+		return NULL;
+	req->chunks = kcalloc(nr_chunks, sizeof(*req->chunks), gfp);
+	priv = kmalloc_array(nr_chunks, max(priv_size, 1U), gfp);
+	req->src = kmalloc_array(max, sizeof(*req->src), gfp);
+	req->dst = kmalloc_array(max, sizeof(*req->dst), gfp);
+	req->status = kmalloc_array(max, sizeof(*req->status), gfp);
+	if (!req->chunks || !priv || !req->src || !req->dst || !req->status) {
+		if (req->chunks)
+			req->chunks[0].priv = priv;
+		else
+			kfree(priv);
+		offload_req_destroy(req);
+		return NULL;
+	}
+	for (i = 0; i < nr_chunks; i++)
+		req->chunks[i].priv = priv + i * priv_size;
+	req->max = max;
+	req->max_chunks = nr_chunks;
+	req->priv_size = priv_size;
+	spin_lock_init(&req->lock);
+	init_waitqueue_head(&req->wait);
+	INIT_LIST_HEAD(&req->done);
+	INIT_LIST_HEAD(&req->pending);
+	INIT_LIST_HEAD(&req->parked);
+	INIT_WORK(&req->release, offload_req_release_work);
+	refcount_set(&req->refs, 1);
+	return req;
+}
+EXPORT_SYMBOL_IF_KUNIT(offload_req_create);
+
+/**
+ * offload_req_alloc - allocate a request
+ * @class: the copy class the request is for, to count a failure
+ * @max: most folio pairs the request will hold
+ * @gfp: allocation flags the caller's context allows
+ *
+ * The request can be reused for any number of submissions, each starting
+ * with offload_req_init().  If @gfp does not allow blocking (reclaim) and
+ * memory is short, a preallocated request may be returned.
+ *
+ * Context: as allowed by @gfp.
+ * Return: the request, or NULL.
+ */
+struct offload_req *offload_req_alloc(unsigned int class, unsigned int max,
+				      gfp_t gfp)
+{
+	bool may_reserve = !gfpflags_allow_blocking(gfp) &&
+			   max <= OFFLOAD_REQ_RESERVE_PAIRS;
+	struct offload_req *req;
+
+	if (may_reserve)
+		gfp |= __GFP_NOWARN;
+	req = offload_req_create(max, READ_ONCE(offload_priv_size),
+				 gfp | __GFP_NOMEMALLOC);
+	if (!req && may_reserve)
+		req = offload_reserve_take();
+	if (req)
+		return req;
+	atomic64_inc(&offload_class_stats[min(class, OFFLOAD_CLASS_PROBE)].nomem);
+	return NULL;
+}
+EXPORT_SYMBOL_GPL(offload_req_alloc);
+
+/* Drop the references a parked request holds, then the request. */
+static void offload_req_release(struct offload_req *req)
+{
+	struct offload_chunk *chunk;
+	unsigned int i;
+
+	spin_lock_irq(&offload_parked_lock);
+	list_del_init(&req->parked);
+	spin_unlock_irq(&offload_parked_lock);
+
+	for (chunk = req->chunks; chunk < req->chunks + req->nr_chunks;
+	     chunk++) {
+		if (chunk->abort != OFFLOAD_ABORT_ABANDONED)
+			continue;
+		for (i = chunk->first; i < chunk->first + chunk->nr; i++)
+			folio_put(req->dst[i]);
+		offload_engine_put(chunk->eng);
+		chunk->abort = 0;
+	}
+	offload_req_destroy(req);
+}
+
+static void offload_req_release_work(struct work_struct *work)
+{
+	offload_req_release(container_of(work, struct offload_req, release));
+}
+
+/*
+ * Drop a reference; the last one frees the request, after releasing what
+ * its abandoned chunks held (from a work item unless @can_sleep).
+ */
+static void offload_req_put(struct offload_req *req, bool can_sleep)
+{
+	if (!refcount_dec_and_test(&req->refs))
+		return;
+	if (list_empty(&req->parked))
+		offload_req_destroy(req);
+	else if (can_sleep)
+		offload_req_release(req);
+	else
+		queue_work(system_unbound_wq, &req->release);
+}
+
+/**
+ * offload_req_free - free a request
+ * @req: a request that is not submitted, was declined, or has been
+ *	completely reported by offload_req_next(); may be NULL
+ *
+ * A request with abandoned chunks is only released once their engine has
+ * completed them, but the caller is done with it either way.
+ *
+ * Context: process context.
+ */
+void offload_req_free(struct offload_req *req)
+{
+	if (!req)
+		return;
+	/* Engines may still write to it: leak it rather than corrupt memory. */
+	if (WARN_ON_ONCE(req->remaining))
+		return;
+	offload_req_put(req, true);
+}
+EXPORT_SYMBOL_GPL(offload_req_free);
+
+/**
+ * offload_req_park - keep a request and a chunk's destinations for an engine
+ * @req: the request
+ * @chunk: a chunk of @req its engine may still write
+ *
+ * Takes a reference on the request, on the chunk's engine and on each of
+ * its destination folios, all dropped once the engine completes the chunk.
+ *
+ * Context: process context, the submitter.
+ */
+void offload_req_park(struct offload_req *req, struct offload_chunk *chunk)
+{
+	unsigned int i;
+
+	refcount_inc(&req->refs);
+	offload_engine_hold(chunk->eng);
+	for (i = chunk->first; i < chunk->first + chunk->nr; i++)
+		folio_get(req->dst[i]);
+
+	spin_lock_irq(&offload_parked_lock);
+	if (list_empty(&req->parked))
+		list_add_tail(&req->parked, &offload_parked);
+	spin_unlock_irq(&offload_parked_lock);
+}
+
+/**
+ * offload_req_unpark_chunk - undo offload_req_park() for a chunk
+ * @req: the request
+ * @chunk: the chunk, which its engine completed before it was abandoned
+ *
+ * Context: process context, the submitter, which still owns @req.
+ */
+void offload_req_unpark_chunk(struct offload_req *req,
+			      struct offload_chunk *chunk)
+{
+	struct offload_chunk *other;
+	bool parked = false;
+	unsigned int i;
+
+	for (i = chunk->first; i < chunk->first + chunk->nr; i++)
+		folio_put(req->dst[i]);
+	offload_engine_put(chunk->eng);
+	for (other = req->chunks; other < req->chunks + req->nr_chunks; other++)
+		parked |= other->abort == OFFLOAD_ABORT_ABANDONED;
+	if (!parked) {
+		spin_lock_irq(&offload_parked_lock);
+		list_del_init(&req->parked);
+		spin_unlock_irq(&offload_parked_lock);
+	}
+	/* Not the last reference: the owner holds one. */
+	refcount_dec(&req->refs);
+}
+
+/**
+ * offload_req_unpark - an engine completed an abandoned chunk at last
+ * @req: the request of the chunk
+ *
+ * Context: any context.
+ */
+void offload_req_unpark(struct offload_req *req)
+{
+	offload_req_put(req, false);
+}
+
+/**
+ * offload_req_parked_count - requests waiting for abandoned chunks
+ *
+ * Context: any context.
+ * Return: their number.
+ */
+unsigned int offload_req_parked_count(void)
+{
+	struct offload_req *req;
+	unsigned int n = 0;
+
+	spin_lock_irq(&offload_parked_lock);
+	list_for_each_entry(req, &offload_parked, parked)
+		n++;
+	spin_unlock_irq(&offload_parked_lock);
+	return n;
+}
+EXPORT_SYMBOL_IF_KUNIT(offload_req_parked_count);
+
+static int __init offload_reserve_init(void)
+{
+	struct offload_req *req;
+	int i;
+
+	for (i = 0; i < OFFLOAD_REQ_RESERVE; i++) {
+		req = offload_req_create(OFFLOAD_REQ_RESERVE_PAIRS,
+					 OFFLOAD_CHUNK_PRIV_MAX, GFP_KERNEL);
+		if (!req)
+			break;
+		req->reserve = true;
+		offload_reserve[i] = req;
+	}
+	return 0;
+}
+subsys_initcall(offload_reserve_init);
