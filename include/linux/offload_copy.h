@@ -71,12 +71,17 @@ struct offload_req;
  * @OFFLOAD_CAP_CPU: the engine copies with CPUs (a multi-threaded copier).
  *	Such an engine never serves a route in %OFFLOAD_MODE_REQUIRE, whose
  *	data only a trusted device may copy.
+ * @OFFLOAD_CAP_MERGE_SEGS: physically contiguous neighbours (whole folios
+ *	whose sources and destinations both follow on) are merged into one
+ *	segment, up to @max_seg_bytes.  Needs %OFFLOAD_CAP_LARGE_FOLIO.
  * @OFFLOAD_CAP_ALL: every capability this header knows about.
  */
 enum offload_engine_cap {
 	OFFLOAD_CAP_LARGE_FOLIO	= 1U << 0,
 	OFFLOAD_CAP_CPU		= 1U << 1,
-	OFFLOAD_CAP_ALL		= OFFLOAD_CAP_LARGE_FOLIO | OFFLOAD_CAP_CPU,
+	OFFLOAD_CAP_MERGE_SEGS	= 1U << 2,
+	OFFLOAD_CAP_ALL		= OFFLOAD_CAP_LARGE_FOLIO | OFFLOAD_CAP_CPU |
+				  OFFLOAD_CAP_MERGE_SEGS,
 };
 
 /**
@@ -311,7 +316,9 @@ struct offload_route {
  * @dst: first destination page.
  * @len: bytes to copy, from the start of both pages: a base page, or for
  *	engines with %OFFLOAD_CAP_LARGE_FOLIO a whole folio or a run of it
- *	of at most @max_seg_bytes.  The pages of a segment are contiguous.
+ *	of at most @max_seg_bytes (or, with %OFFLOAD_CAP_MERGE_SEGS, several
+ *	neighbouring folios).  The pages of a segment are physically
+ *	contiguous; walk them with nth_page().
  */
 struct offload_seg {
 	struct page	*src;

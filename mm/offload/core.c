@@ -98,6 +98,12 @@ static int offload_engine_check(const struct offload_engine *eng)
 		       eng->caps & ~OFFLOAD_CAP_ALL);
 		return -EINVAL;
 	}
+	if ((eng->caps & OFFLOAD_CAP_MERGE_SEGS) &&
+	    !(eng->caps & OFFLOAD_CAP_LARGE_FOLIO)) {
+		pr_err("engine %s: merging segments needs large folios\n",
+		       eng->name);
+		return -EINVAL;
+	}
 	if (eng->chunk_priv_size > OFFLOAD_CHUNK_PRIV_MAX) {
 		pr_err("engine %s: chunk_priv_size %u above %u\n", eng->name,
 		       eng->chunk_priv_size, OFFLOAD_CHUNK_PRIV_MAX);

@@ -2,16 +2,20 @@
 /*
  * mm/offload segments: a chunk as the pieces its engine copies.
  *
- * A segment is a run of physically contiguous pages of one folio pair:
- * a base page for engines without %OFFLOAD_CAP_LARGE_FOLIO, otherwise a
- * whole folio, cut into pieces of at most the engine's @max_seg_bytes.
+ * A segment is a run of physically contiguous pages: a base page for
+ * engines without %OFFLOAD_CAP_LARGE_FOLIO, otherwise a whole folio, cut
+ * into pieces of at most the engine's @max_seg_bytes.  For engines with
+ * %OFFLOAD_CAP_MERGE_SEGS, whole folios whose sources and destinations
+ * both follow the previous segment's physically join it, up to the same
+ * limit: one descriptor for a run of neighbouring base pages.
+ *
  * When a chunk is placed, the broker counts its segments for the engine
  * (@nr_segs).  Engines then either walk them in order with
  * offload_chunk_next_seg(), or fetch segment i with offload_chunk_seg(),
  * so that several workers or descriptors can share one chunk, a single
  * 2 MiB folio included.  Fetching by index costs O(1) when the chunk's
- * folios are all of one size (the usual case: a batch of base pages, or of
- * THPs), O(pairs) otherwise.
+ * folios are all of one size and not merged (the usual case: a batch of
+ * base pages, or of THPs), a walk from the chunk's start otherwise.
  */
 
 #include <linux/mm.h>
@@ -30,29 +34,6 @@ static unsigned int offload_folio_segs(size_t folio_bytes, size_t limit)
 	return folio_bytes <= limit ? 1 : DIV_ROUND_UP(folio_bytes, limit);
 }
 
-/**
- * offload_chunk_count_segs - count a chunk's segments for its engine
- * @chunk: a chunk with @eng set
- *
- * Context: any context.
- */
-void offload_chunk_count_segs(struct offload_chunk *chunk)
-{
-	const struct offload_req *req = chunk->req;
-	size_t limit = offload_seg_limit(chunk->eng), size;
-	unsigned int i;
-
-	chunk->seg_bytes = limit;
-	chunk->folio_bytes = folio_size(req->src[chunk->first]);
-	chunk->nr_segs = 0;
-	for (i = chunk->first; i < chunk->first + chunk->nr; i++) {
-		size = folio_size(req->src[i]);
-		if (size != chunk->folio_bytes)
-			chunk->folio_bytes = 0;
-		chunk->nr_segs += offload_folio_segs(size, limit);
-	}
-}
-
 /* Segment @piece of pair @idx of @chunk. */
 static void offload_pair_seg(const struct offload_chunk *chunk,
 			     unsigned int idx, unsigned int piece,
@@ -67,36 +48,17 @@ static void offload_pair_seg(const struct offload_chunk *chunk,
 	seg->len = min(chunk->seg_bytes, folio_size(src) - off);
 }
 
-/**
- * offload_chunk_seg - segment @i of a chunk
- * @chunk: a chunk handed to the engine
- * @i: index, below @chunk->nr_segs
- * @seg: filled with the segment
- *
- * Context: any context.
- */
-void offload_chunk_seg(const struct offload_chunk *chunk, unsigned int i,
-		       struct offload_seg *seg)
+/* Whether pair @idx of @chunk continues @seg physically, within the limit. */
+static bool offload_seg_extends(const struct offload_chunk *chunk,
+				const struct offload_seg *seg, unsigned int idx)
 {
-	unsigned int idx = chunk->first, per;
+	struct folio *src = chunk->req->src[idx], *dst = chunk->req->dst[idx];
+	unsigned long pages = seg->len >> PAGE_SHIFT;
 
-	if (WARN_ON_ONCE(i >= chunk->nr_segs))
-		i = 0;
-	if (chunk->folio_bytes) {
-		per = offload_folio_segs(chunk->folio_bytes, chunk->seg_bytes);
-		offload_pair_seg(chunk, idx + i / per, i % per, seg);
-		return;
-	}
-	for (;; idx++) {
-		per = offload_folio_segs(folio_size(chunk->req->src[idx]),
-					 chunk->seg_bytes);
-		if (i < per)
-			break;
-		i -= per;
-	}
-	offload_pair_seg(chunk, idx, i, seg);
+	return seg->len + folio_size(src) <= chunk->seg_bytes &&
+	       folio_pfn(src) == page_to_pfn(seg->src) + pages &&
+	       folio_pfn(dst) == page_to_pfn(seg->dst) + pages;
 }
-EXPORT_SYMBOL_GPL(offload_chunk_seg);
 
 /**
  * offload_chunk_next_seg - the next segment of a chunk, in order
@@ -118,10 +80,77 @@ bool offload_chunk_next_seg(const struct offload_chunk *chunk,
 		return false;
 	offload_pair_seg(chunk, chunk->first + idx, piece, seg);
 	size = folio_size(chunk->req->src[chunk->first + idx]);
-	if (++piece == offload_folio_segs(size, chunk->seg_bytes))
-		*pos = (unsigned long)(idx + 1) << 32;
-	else
+	if (++piece < offload_folio_segs(size, chunk->seg_bytes)) {
 		*pos = ((unsigned long)idx << 32) | piece;
+		return true;
+	}
+	idx++;
+	if (piece == 1 && (chunk->eng->caps & OFFLOAD_CAP_MERGE_SEGS)) {
+		while (idx < chunk->nr &&
+		       offload_seg_extends(chunk, seg, chunk->first + idx))
+			seg->len += folio_size(chunk->req->src[chunk->first + idx++]);
+	}
+	*pos = (unsigned long)idx << 32;
 	return true;
 }
 EXPORT_SYMBOL_GPL(offload_chunk_next_seg);
+
+/**
+ * offload_chunk_count_segs - count a chunk's segments for its engine
+ * @chunk: a chunk with @eng set
+ *
+ * Context: any context.
+ */
+void offload_chunk_count_segs(struct offload_chunk *chunk)
+{
+	const struct offload_req *req = chunk->req;
+	struct offload_seg seg;
+	unsigned long pos = 0;
+	unsigned int i;
+
+	chunk->seg_bytes = offload_seg_limit(chunk->eng);
+	chunk->nr_segs = 0;
+	/* Index arithmetic needs folios of one size, none merged. */
+	chunk->folio_bytes = 0;
+	if (!(chunk->eng->caps & OFFLOAD_CAP_MERGE_SEGS)) {
+		chunk->folio_bytes = folio_size(req->src[chunk->first]);
+		for (i = chunk->first; i < chunk->first + chunk->nr; i++)
+			if (folio_size(req->src[i]) != chunk->folio_bytes)
+				chunk->folio_bytes = 0;
+	}
+	if (chunk->folio_bytes) {
+		chunk->nr_segs = chunk->nr *
+				 offload_folio_segs(chunk->folio_bytes,
+						    chunk->seg_bytes);
+		return;
+	}
+	while (offload_chunk_next_seg(chunk, &pos, &seg))
+		chunk->nr_segs++;
+}
+
+/**
+ * offload_chunk_seg - segment @i of a chunk
+ * @chunk: a chunk handed to the engine
+ * @i: index, below @chunk->nr_segs
+ * @seg: filled with the segment
+ *
+ * Context: any context.
+ */
+void offload_chunk_seg(const struct offload_chunk *chunk, unsigned int i,
+		       struct offload_seg *seg)
+{
+	unsigned long pos = 0;
+	unsigned int per;
+
+	if (WARN_ON_ONCE(i >= chunk->nr_segs))
+		i = 0;
+	if (chunk->folio_bytes) {
+		per = offload_folio_segs(chunk->folio_bytes, chunk->seg_bytes);
+		offload_pair_seg(chunk, chunk->first + i / per, i % per, seg);
+		return;
+	}
+	do
+		offload_chunk_next_seg(chunk, &pos, seg);
+	while (i--);
+}
+EXPORT_SYMBOL_GPL(offload_chunk_seg);

@@ -107,6 +107,56 @@ static void segments_in_parts(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic64_read(&seg->eng.stats.stale), 0);
 }
 
+/*
+ * Physically contiguous base pages are merged into segments up to the
+ * engine's limit, for engines that ask for it, and only for those.
+ */
+static void contiguous_pages_merged(struct kunit *test)
+{
+	struct offload_test_engine *merge = fake_engine_alloc(test, "merge",
+							      OFFLOAD_TEST_INSTANT,
+							      FAKE_NODE);
+	struct offload_test_engine *plain = fake_engine_alloc(test, "plain",
+							      OFFLOAD_TEST_INSTANT,
+							      FAKE_NODE);
+	struct fake_folios *src = fake_folios_alloc_contig(test, 3);
+	struct fake_folios *dst = fake_folios_alloc_contig(test, 3);
+	struct offload_req *req = fake_req_alloc(test, 8);
+
+	/* One chunk of 8 pages; segments of at most 4. */
+	merge->eng.caps = OFFLOAD_CAP_LARGE_FOLIO | OFFLOAD_CAP_MERGE_SEGS;
+	merge->eng.max_seg_bytes = 4 * PAGE_SIZE;
+	merge->eng.min_batch = 8;
+	fake_engine_register(test, merge);
+	plain->eng.caps = OFFLOAD_CAP_LARGE_FOLIO;
+	plain->eng.min_batch = 8;
+	fake_engine_register(test, plain);
+	fake_folios_fill(src, 1);
+
+	fake_route_set(test, OFFLOAD_MODE_REQUIRE, 1, 1, "merge");
+	fake_req_prepare(test, req, src, dst);
+	KUNIT_ASSERT_EQ(test, fake_req_run(req), 0);
+	fake_expect_copied(test, req, dst, 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&merge->chunks), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&merge->segs), 2);
+	KUNIT_EXPECT_EQ(test, merge->max_seg, 4 * PAGE_SIZE);
+
+	/* Indexed, last first: the same segments. */
+	merge->per_seg = true;
+	fake_folios_fill(dst, 0);
+	fake_req_prepare(test, req, src, dst);
+	KUNIT_ASSERT_EQ(test, fake_req_run(req), 0);
+	fake_expect_copied(test, req, dst, 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&merge->segs), 4);
+
+	fake_route_set(test, OFFLOAD_MODE_REQUIRE, 1, 1, "plain");
+	fake_folios_fill(dst, 0);
+	fake_req_prepare(test, req, src, dst);
+	KUNIT_ASSERT_EQ(test, fake_req_run(req), 0);
+	fake_expect_copied(test, req, dst, 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&plain->segs), 8);
+}
+
 /* A second completion, or one with an old ticket, is ignored and counted. */
 static void stale_and_double_completions(struct kunit *test)
 {
@@ -409,6 +459,7 @@ static void leaving_engine_gets_no_more(struct kunit *test)
 static struct kunit_case offload_contract_cases[] = {
 	KUNIT_CASE(completion_in_interrupts),
 	KUNIT_CASE(segments_in_parts),
+	KUNIT_CASE(contiguous_pages_merged),
 	KUNIT_CASE(stale_and_double_completions),
 	KUNIT_CASE(abort_races_completion),
 	KUNIT_CASE(reset_cancels_without_fault),

@@ -188,6 +188,11 @@ static void invalid_engine_refused(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, offload_engine_register(eng), -EINVAL);
 	KUNIT_EXPECT_NULL(test, offload_engine_get("bad_caps"));
 
+	eng = fake_engine(test, "merge_pages");
+	eng->caps = OFFLOAD_CAP_MERGE_SEGS;
+	KUNIT_EXPECT_EQ(test, offload_engine_register(eng), -EINVAL);
+	KUNIT_EXPECT_NULL(test, offload_engine_get("merge_pages"));
+
 	eng = fake_engine(test, "big_priv");
 	eng->chunk_priv_size = OFFLOAD_CHUNK_PRIV_MAX + 1;
 	KUNIT_EXPECT_EQ(test, offload_engine_register(eng), -EINVAL);

@@ -194,6 +194,34 @@ struct fake_folios *fake_folios_alloc(struct kunit *test, unsigned int nr,
 	return ff;
 }
 
+/**
+ * fake_folios_alloc_contig - zeroed base pages, physically contiguous
+ * @test: the test; the pages are freed at its end
+ * @order: the run is 1 << @order pages long
+ *
+ * Return: the pages as folios; the test is aborted if memory runs out.
+ */
+struct fake_folios *fake_folios_alloc_contig(struct kunit *test,
+					     unsigned int order)
+{
+	unsigned int i, nr = 1U << order;
+	struct fake_folios *ff;
+	struct page *page;
+
+	ff = kunit_kzalloc(test, struct_size(ff, folio, nr), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ff);
+	page = alloc_pages(GFP_KERNEL | __GFP_ZERO, order);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	/* Base pages of their own, each freed by fake_folios_free(). */
+	split_page(page, order);
+	ff->nr = nr;
+	for (i = 0; i < nr; i++)
+		ff->folio[i] = page_folio(page + i);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, fake_folios_free,
+							ff), 0);
+	return ff;
+}
+
 /* Word @w of page @page of folio @i: 0 for seed 0, else unique per word. */
 static u64 fake_word(u32 seed, unsigned int i, unsigned int page,
 		     unsigned int w)

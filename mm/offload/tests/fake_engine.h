@@ -44,6 +44,8 @@ struct fake_folios {
 
 struct fake_folios *fake_folios_alloc(struct kunit *test, unsigned int nr,
 				      unsigned int order);
+struct fake_folios *fake_folios_alloc_contig(struct kunit *test,
+					     unsigned int order);
 void fake_folios_fill(struct fake_folios *ff, u32 seed);
 int fake_folios_check(const struct fake_folios *ff, u32 seed);
 
