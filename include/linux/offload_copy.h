@@ -329,7 +329,7 @@ struct offload_seg {
 /**
  * struct offload_chunk - a run of folio pairs of a request on one engine
  * @req: the request.
- * @eng: the engine copying it.
+ * @eng: the engine copying it (once back, the last one it was on).
  * @first: index of the first pair in @req.
  * @nr: number of pairs.
  * @bytes: bytes to copy.
@@ -338,9 +338,8 @@ struct offload_seg {
  *
  * Private to mm/offload:
  * @node: entry in one of @req's lists.
- * @state: placement generation and state, see offload_chunk_ticket().
- * @parts: parts still to complete, see offload_chunk_set_parts().
- * @part_error: first error a part reported.
+ * @state: placement generation and state, parts still to complete and
+ *	the first error a part reported, in one word (see request.c).
  * @seg_bytes: longest segment for @eng.
  * @folio_bytes: size of every folio of the chunk, 0 if they differ.
  * @status: result reported by the engine; while pending, why no engine
@@ -351,6 +350,7 @@ struct offload_seg {
  * @submitted: time of submission, in ns.
  * @deadline: jiffies after which the chunk is aborted.
  * @abort: why it was aborted, see request.c, or 0.
+ * @cancels: times a reset cancelled it (-ECANCELED) on this request.
  * @poisoned: an engine found a poisoned source in it.
  * @priv: the engine's private area, see offload_chunk_priv().
  */
@@ -363,9 +363,7 @@ struct offload_chunk {
 	unsigned int		nr_segs;
 
 	struct list_head	node;
-	atomic_t		state;
-	atomic_t		parts;
-	atomic_t		part_error;
+	atomic64_t		state;
 	size_t			seg_bytes;
 	size_t			folio_bytes;
 	int			status;
@@ -375,6 +373,7 @@ struct offload_chunk {
 	u64			submitted;
 	unsigned long		deadline;
 	u8			abort;
+	u8			cancels;
 	bool			poisoned;
 	void			*priv;
 };
@@ -401,8 +400,9 @@ struct offload_chunk {
  *	pair was abandoned on a stuck engine, which may still write the
  *	destination: the broker keeps a reference on it, the caller must not
  *	use or recycle it (it may drop its own reference), the source is
- *	intact; in require mode -EIO (the allowed engines failed it, or
- *	found poison) or -ENODEV (none could take it).
+ *	intact and pinned too while the engine may read it; in require mode
+ *	-EIO (the allowed engines failed it, or found poison) or -ENODEV
+ *	(none could take it).
  *
  * Private to mm/offload:
  * @mode: mode of the route at submission.
@@ -420,7 +420,7 @@ struct offload_chunk {
  * @has_deadline: a deadline is set.
  * @timed_out: the deadline aborted chunks.
  * @refs: the owner's reference and one per abandoned chunk.
- * @release: frees the request once the last abandoned chunk is back.
+ * @release: releases what abandoned chunks kept once their engines let go.
  * @parked: entry in the list of requests with abandoned chunks.
  * @priv_size: bytes of each chunk's private area.
  * @max_chunks: chunks in @chunks.
@@ -490,7 +490,7 @@ static inline void *offload_chunk_priv(const struct offload_chunk *chunk)
  */
 static inline u32 offload_chunk_ticket(const struct offload_chunk *chunk)
 {
-	return atomic_read(&chunk->state);
+	return (u32)atomic64_read(&chunk->state);
 }
 
 #ifdef CONFIG_MIGRATION_OFFLOAD

@@ -178,6 +178,41 @@ int offload_place(struct offload_req *req, struct offload_chunk *chunk,
 }
 
 /**
+ * offload_unplace_group - release the room a chunk took in its engine's group
+ * @eng: the engine
+ * @chunk: the chunk
+ *
+ * An abandoned chunk gives its group's room back at once, so that the
+ * other engines of the group are not held up by a stuck one.
+ *
+ * Context: any context.
+ */
+void offload_unplace_group(struct offload_engine *eng,
+			   struct offload_chunk *chunk)
+{
+	struct offload_engine_group *grp = eng->group;
+
+	if (grp) {
+		atomic64_sub(chunk->bytes, &grp->outstanding);
+		atomic_dec(&grp->inflight);
+	}
+}
+
+/**
+ * offload_unplace_engine - release the room a chunk took on its engine
+ * @eng: the engine
+ * @chunk: the chunk
+ *
+ * Context: any context.
+ */
+void offload_unplace_engine(struct offload_engine *eng,
+			    struct offload_chunk *chunk)
+{
+	atomic64_sub(chunk->bytes, &eng->outstanding);
+	atomic_dec(&eng->inflight);
+}
+
+/**
  * offload_unplace - release the room offload_place() reserved
  * @eng: the engine
  * @chunk: the chunk it did not take, or has completed
@@ -186,12 +221,6 @@ int offload_place(struct offload_req *req, struct offload_chunk *chunk,
  */
 void offload_unplace(struct offload_engine *eng, struct offload_chunk *chunk)
 {
-	struct offload_engine_group *grp = eng->group;
-
-	if (grp) {
-		atomic64_sub(chunk->bytes, &grp->outstanding);
-		atomic_dec(&grp->inflight);
-	}
-	atomic64_sub(chunk->bytes, &eng->outstanding);
-	atomic_dec(&eng->inflight);
+	offload_unplace_group(eng, chunk);
+	offload_unplace_engine(eng, chunk);
 }

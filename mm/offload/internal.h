@@ -43,16 +43,52 @@ struct offload_class_stats {
 extern struct offload_class_stats offload_class_stats[OFFLOAD_NR_CLASSES + 1];
 
 /*
- * Chunk states, in the low bits of offload_chunk::state; the bits above
- * count placements (the generation).  A ticket is the state a placement
- * starts with: its generation and ON_ENGINE.
+ * offload_chunk::state, one atomic word so that a completion checks its
+ * placement and counts its part in a single cmpxchg:
+ *
+ *	bits  0-1	state, below
+ *	bits  2-31	generation: placements of the chunk so far
+ *	bits 32-47	parts still to complete
+ *	bits 48-59	first error a part reported, negated
+ *
+ * A ticket is the low 32 bits a placement starts with: its generation and
+ * ON_ENGINE.
  */
-#define OFFLOAD_CHUNK_IDLE		0	/* pending, or handled */
+#define OFFLOAD_CHUNK_IDLE		0	/* pending, handled, late-done */
 #define OFFLOAD_CHUNK_ON_ENGINE		1	/* the engine owns it */
 #define OFFLOAD_CHUNK_DONE		2	/* completed, on the done list */
 #define OFFLOAD_CHUNK_ABANDONED		3	/* given up, engine may write */
 #define OFFLOAD_CHUNK_STATE_MASK	3
 #define OFFLOAD_CHUNK_GEN_ONE		4
+#define OFFLOAD_CHUNK_PARTS_SHIFT	32
+#define OFFLOAD_CHUNK_PARTS_MAX		0xffff
+#define OFFLOAD_CHUNK_ERR_SHIFT		48
+#define OFFLOAD_CHUNK_ERR_MAX		0xfff
+
+static inline unsigned int offload_state_bits(u64 state)
+{
+	return state & OFFLOAD_CHUNK_STATE_MASK;
+}
+
+/* The generation: the ticket without its state. */
+static inline u32 offload_state_gen(u64 state)
+{
+	return (u32)state & ~OFFLOAD_CHUNK_STATE_MASK;
+}
+
+static inline unsigned int offload_state_parts(u64 state)
+{
+	return (state >> OFFLOAD_CHUNK_PARTS_SHIFT) & OFFLOAD_CHUNK_PARTS_MAX;
+}
+
+static inline int offload_state_error(u64 state)
+{
+	return -(int)((state >> OFFLOAD_CHUNK_ERR_SHIFT) &
+		      OFFLOAD_CHUNK_ERR_MAX);
+}
+
+/* -ECANCELED completions after which a chunk's engine is at fault. */
+#define OFFLOAD_CHUNK_CANCELS_MAX	3
 
 /* Why a chunk was aborted: offload_chunk::abort. */
 #define OFFLOAD_ABORT_TIMEOUT		1	/* its engine was too slow */
@@ -65,6 +101,10 @@ bool offload_engine_usable(const struct offload_engine *eng,
 int offload_place(struct offload_req *req, struct offload_chunk *chunk,
 		  u64 skip);
 void offload_unplace(struct offload_engine *eng, struct offload_chunk *chunk);
+void offload_unplace_group(struct offload_engine *eng,
+			   struct offload_chunk *chunk);
+void offload_unplace_engine(struct offload_engine *eng,
+			    struct offload_chunk *chunk);
 u64 offload_queued_bytes(const struct offload_engine *eng);
 
 /* health.c */

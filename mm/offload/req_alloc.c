@@ -14,13 +14,14 @@
  * request that cannot be had at all is counted in its class's @nomem.
  *
  * A chunk that an engine still holds after its abort grace is abandoned
- * (request.c): the engine may write its destinations, and will touch the
- * chunk when it finally completes it.  The request keeps a reference for
- * every abandoned chunk, and a reference on its destinations; when its
- * owner frees it, it stays on offload_parked until the engine has
- * completed every abandoned chunk, then a work item releases the folios
- * and the memory.  A request never completed stays parked for good, where
- * debugfs and kmemleak can still see it.
+ * (request.c): the engine may still read its sources and write its
+ * destinations, and will touch the chunk when it finally completes it.
+ * The request keeps a reference for every abandoned chunk, on the chunk's
+ * engine, sources and destinations, and stays on offload_parked while any
+ * is out.  Each late completion has a work item release what its chunk
+ * held; the last reference, the owner's or a chunk's, frees the request.
+ * A chunk never completed keeps its request parked for good, where debugfs
+ * and kmemleak can still see it.
  */
 
 #define pr_fmt(fmt) "mm/offload: " fmt
@@ -188,47 +189,44 @@ struct offload_req *offload_req_alloc(unsigned int class, unsigned int max,
 }
 EXPORT_SYMBOL_GPL(offload_req_alloc);
 
-/* Drop the references a parked request holds, then the request. */
-static void offload_req_release(struct offload_req *req)
+/*
+ * Release what the broker kept for the abandoned chunks that their engines
+ * have completed since (state back to idle), then the request's references
+ * for them; the last one frees it.
+ */
+static void offload_req_release_work(struct work_struct *work)
 {
+	struct offload_req *req = container_of(work, struct offload_req,
+					       release);
+	unsigned int i, released = 0;
 	struct offload_chunk *chunk;
-	unsigned int i;
-
-	spin_lock_irq(&offload_parked_lock);
-	list_del_init(&req->parked);
-	spin_unlock_irq(&offload_parked_lock);
+	bool parked = false;
+	u64 state;
 
 	for (chunk = req->chunks; chunk < req->chunks + req->nr_chunks;
 	     chunk++) {
-		if (chunk->abort != OFFLOAD_ABORT_ABANDONED)
+		if (READ_ONCE(chunk->abort) != OFFLOAD_ABORT_ABANDONED)
 			continue;
-		for (i = chunk->first; i < chunk->first + chunk->nr; i++)
+		state = atomic64_read(&chunk->state);
+		if (offload_state_bits(state) != OFFLOAD_CHUNK_IDLE) {
+			parked = true;
+			continue;
+		}
+		for (i = chunk->first; i < chunk->first + chunk->nr; i++) {
+			folio_put(req->src[i]);
 			folio_put(req->dst[i]);
+		}
 		offload_engine_put(chunk->eng);
-		chunk->abort = 0;
+		WRITE_ONCE(chunk->abort, 0);
+		released++;
 	}
-	offload_req_destroy(req);
-}
-
-static void offload_req_release_work(struct work_struct *work)
-{
-	offload_req_release(container_of(work, struct offload_req, release));
-}
-
-/*
- * Drop a reference; the last one frees the request, after releasing what
- * its abandoned chunks held (from a work item unless @can_sleep).
- */
-static void offload_req_put(struct offload_req *req, bool can_sleep)
-{
-	if (!refcount_dec_and_test(&req->refs))
-		return;
-	if (list_empty(&req->parked))
+	if (!parked) {
+		spin_lock_irq(&offload_parked_lock);
+		list_del_init(&req->parked);
+		spin_unlock_irq(&offload_parked_lock);
+	}
+	if (released && refcount_sub_and_test(released, &req->refs))
 		offload_req_destroy(req);
-	else if (can_sleep)
-		offload_req_release(req);
-	else
-		queue_work(system_unbound_wq, &req->release);
 }
 
 /**
@@ -248,17 +246,21 @@ void offload_req_free(struct offload_req *req)
 	/* Engines may still write to it: leak it rather than corrupt memory. */
 	if (WARN_ON_ONCE(req->remaining))
 		return;
-	offload_req_put(req, true);
+	/* With abandoned chunks, it goes when the last one is back. */
+	if (refcount_dec_and_test(&req->refs))
+		offload_req_destroy(req);
 }
 EXPORT_SYMBOL_GPL(offload_req_free);
 
 /**
- * offload_req_park - keep a request and a chunk's destinations for an engine
+ * offload_req_park - keep what an engine may still touch of a chunk
  * @req: the request
- * @chunk: a chunk of @req its engine may still write
+ * @chunk: a chunk of @req that its engine may still read and write
  *
- * Takes a reference on the request, on the chunk's engine and on each of
- * its destination folios, all dropped once the engine completes the chunk.
+ * Takes a reference on the request (whose memory the engine touches when
+ * it completes the chunk), on the chunk's engine and on each of its source
+ * and destination folios, so that none is freed or reused while the engine
+ * may still copy.  All are dropped once the engine completes the chunk.
  *
  * Context: process context, the submitter.
  */
@@ -268,8 +270,10 @@ void offload_req_park(struct offload_req *req, struct offload_chunk *chunk)
 
 	refcount_inc(&req->refs);
 	offload_engine_hold(chunk->eng);
-	for (i = chunk->first; i < chunk->first + chunk->nr; i++)
+	for (i = chunk->first; i < chunk->first + chunk->nr; i++) {
+		folio_get(req->src[i]);
 		folio_get(req->dst[i]);
+	}
 
 	spin_lock_irq(&offload_parked_lock);
 	if (list_empty(&req->parked))
@@ -291,11 +295,13 @@ void offload_req_unpark_chunk(struct offload_req *req,
 	bool parked = false;
 	unsigned int i;
 
-	for (i = chunk->first; i < chunk->first + chunk->nr; i++)
+	for (i = chunk->first; i < chunk->first + chunk->nr; i++) {
+		folio_put(req->src[i]);
 		folio_put(req->dst[i]);
+	}
 	offload_engine_put(chunk->eng);
 	for (other = req->chunks; other < req->chunks + req->nr_chunks; other++)
-		parked |= other->abort == OFFLOAD_ABORT_ABANDONED;
+		parked |= READ_ONCE(other->abort) == OFFLOAD_ABORT_ABANDONED;
 	if (!parked) {
 		spin_lock_irq(&offload_parked_lock);
 		list_del_init(&req->parked);
@@ -309,11 +315,13 @@ void offload_req_unpark_chunk(struct offload_req *req,
  * offload_req_unpark - an engine completed an abandoned chunk at last
  * @req: the request of the chunk
  *
+ * What the broker kept for the chunk is released from a work item.
+ *
  * Context: any context.
  */
 void offload_req_unpark(struct offload_req *req)
 {
-	offload_req_put(req, false);
+	queue_work(system_unbound_wq, &req->release);
 }
 
 /**

@@ -105,7 +105,6 @@ void offload_req_init(struct offload_req *req, unsigned int class,
 	req->nr = 0;
 	req->bytes = 0;
 	req->nr_engines = 0;
-	req->nr_chunks = 0;
 }
 EXPORT_SYMBOL_GPL(offload_req_init);
 
@@ -120,11 +119,15 @@ EXPORT_SYMBOL_GPL(offload_req_init);
  *
  * Context: any context.
  * Return: the index of the pair in @req->status, -ENOSPC if @req is full,
- * -EINVAL if the folios differ in size.
+ * -EINVAL if the folios differ in size, -EBUSY if engines still hold
+ * abandoned chunks of an earlier submission (the request can only be
+ * freed until they let go).
  */
 int offload_req_add(struct offload_req *req, struct folio *src,
 		    struct folio *dst)
 {
+	if (refcount_read(&req->refs) != 1)
+		return -EBUSY;
 	if (req->nr == req->max)
 		return -ENOSPC;
 	if (folio_size(src) != folio_size(dst))
@@ -139,7 +142,7 @@ EXPORT_SYMBOL_GPL(offload_req_add);
 
 static bool offload_chunk_on_engine(const struct offload_chunk *chunk)
 {
-	return (atomic_read(&chunk->state) & OFFLOAD_CHUNK_STATE_MASK) ==
+	return offload_state_bits(atomic64_read(&chunk->state)) ==
 	       OFFLOAD_CHUNK_ON_ENGINE;
 }
 
@@ -208,12 +211,13 @@ static unsigned int offload_req_nr_chunks(const struct offload_req *req,
 	return clamp(nr, 1U, min(req->nr, req->max_chunks));
 }
 
-static struct offload_chunk *offload_chunk_init(struct offload_req *req,
-						 unsigned int first)
+/* A new pending chunk of @req, starting at pair @first. */
+static struct offload_chunk *
+offload_chunk_init(struct offload_req *req, unsigned int first)
 {
 	struct offload_chunk *chunk = &req->chunks[req->nr_chunks++];
 	/* Generations go on across submissions: old tickets never match. */
-	int gen = atomic_read(&chunk->state) & ~OFFLOAD_CHUNK_STATE_MASK;
+	u32 gen = offload_state_gen(atomic64_read(&chunk->state));
 	void *priv = chunk->priv;
 
 	*chunk = (struct offload_chunk) {
@@ -221,7 +225,7 @@ static struct offload_chunk *offload_chunk_init(struct offload_req *req,
 		.first	= first,
 		.priv	= priv,
 	};
-	atomic_set(&chunk->state, gen);
+	atomic64_set(&chunk->state, gen);
 	list_add_tail(&chunk->node, &req->pending);
 	return chunk;
 }
@@ -294,18 +298,18 @@ static int offload_chunk_submit(struct offload_req *req,
 				struct offload_chunk *chunk, int i)
 {
 	struct offload_engine *eng = req->engines[i];
-	int gen = atomic_read(&chunk->state) & ~OFFLOAD_CHUNK_STATE_MASK;
+	u32 gen = offload_state_gen(atomic64_read(&chunk->state));
 	int ret;
 
 	chunk->eng = eng;
 	chunk->abort = 0;
 	offload_chunk_count_segs(chunk);
-	atomic_set(&chunk->parts, 1);
-	atomic_set(&chunk->part_error, 0);
 	chunk->submitted = ktime_get_ns();
 	chunk->deadline = jiffies + offload_chunk_timeout(eng, chunk);
-	atomic_set(&chunk->state, (gen + OFFLOAD_CHUNK_GEN_ONE) |
-				  OFFLOAD_CHUNK_ON_ENGINE);
+	/* One part, no error, a new generation, on the engine. */
+	atomic64_set(&chunk->state, (1ULL << OFFLOAD_CHUNK_PARTS_SHIFT) |
+				    (u32)(gen + OFFLOAD_CHUNK_GEN_ONE) |
+				    OFFLOAD_CHUNK_ON_ENGINE);
 	trace_offload_chunk_place(chunk);
 
 	ret = eng->ops->submit(eng, chunk);
@@ -316,9 +320,8 @@ static int offload_chunk_submit(struct offload_req *req,
 		return 0;
 	}
 	/* The engine never saw it: same generation, no ticket issued. */
-	atomic_set(&chunk->state, gen | OFFLOAD_CHUNK_IDLE);
+	atomic64_set(&chunk->state, gen | OFFLOAD_CHUNK_IDLE);
 	offload_unplace(eng, chunk);
-	chunk->eng = NULL;
 	atomic64_inc(&eng->stats.refused);
 	return ret;
 }
@@ -461,7 +464,7 @@ void offload_req_submit_to(struct offload_req *req, struct offload_engine *eng)
  * offload_chunk_set_parts - complete a chunk in several parts
  * @chunk: a chunk, in the engine's submit callback
  * @nr: the number of offload_chunk_complete() calls that complete it
- *	(descriptors, workers, ...), at least 1
+ *	(descriptors, workers, ...), from 1 to 65535
  *
  * Without it a chunk completes in one call.  Parts may complete in any
  * order and context; the chunk's status is the first error a part
@@ -471,31 +474,66 @@ void offload_req_submit_to(struct offload_req *req, struct offload_engine *eng)
  */
 void offload_chunk_set_parts(struct offload_chunk *chunk, unsigned int nr)
 {
-	atomic_set(&chunk->parts, max(nr, 1U));
+	u64 state = atomic64_read(&chunk->state);
+
+	nr = clamp(nr, 1U, OFFLOAD_CHUNK_PARTS_MAX);
+	atomic64_set(&chunk->state, ((u64)nr << OFFLOAD_CHUNK_PARTS_SHIFT) |
+				    (u32)state);
 }
 EXPORT_SYMBOL_GPL(offload_chunk_set_parts);
 
-/* A completion that matches no placement: count it, say so once. */
-static void offload_chunk_stale(struct offload_chunk *chunk,
-				struct offload_engine *eng, u32 ticket)
-{
-	/* Not a WARN: a misbehaving device can cause it, not only a bug. */
-	atomic64_inc(&eng->stats.stale);
-	pr_warn_ratelimited("engine %s completed a chunk it does not hold (ticket %#x, state %#x)\n",
-			    eng->name, ticket, atomic_read(&chunk->state));
-}
-
-/* The engine completed an abandoned chunk at last. */
-static void offload_chunk_late(struct offload_chunk *chunk, u32 ticket)
+/*
+ * A completion that matches no placement: count it against the engine
+ * the chunk was placed on last, say so.  Not a WARN: a misbehaving device
+ * can cause it, not only a bug.
+ */
+static void offload_chunk_stale(struct offload_chunk *chunk, u32 ticket)
 {
 	struct offload_engine *eng = chunk->eng;
 
-	atomic_set(&chunk->state, (ticket & ~OFFLOAD_CHUNK_STATE_MASK) |
-				  OFFLOAD_CHUNK_DONE);
-	offload_unplace(eng, chunk);
-	pr_info_ratelimited("engine %s completed an abandoned chunk\n",
-			    eng->name);
-	offload_req_unpark(chunk->req);
+	atomic64_inc(&eng->stats.stale);
+	pr_warn_ratelimited("stale completion of a chunk last placed on engine %s (ticket %#x, now %#x)\n",
+			    eng->name, ticket,
+			    (u32)atomic64_read(&chunk->state));
+}
+
+/*
+ * Count one part of @ticket's placement done in @chunk's state word, in
+ * one cmpxchg with the check that the placement is the current one, on
+ * its engine or abandoned.  Returns false for a stale completion; else,
+ * if that was the last part, sets *@last to the chunk's final error with
+ * the state it left (on the engine, or abandoned).
+ */
+static bool offload_chunk_count_part(struct offload_chunk *chunk, u32 ticket,
+				     int status, u64 *last)
+{
+	u64 old = atomic64_read(&chunk->state), new;
+	unsigned int bits;
+
+	*last = 0;
+	if (offload_state_bits(ticket) != OFFLOAD_CHUNK_ON_ENGINE)
+		return false;
+	do {
+		bits = offload_state_bits(old);
+		if (offload_state_gen(old) != offload_state_gen(ticket) ||
+		    (bits != OFFLOAD_CHUNK_ON_ENGINE &&
+		     bits != OFFLOAD_CHUNK_ABANDONED) ||
+		    !offload_state_parts(old))
+			return false;
+		new = old - (1ULL << OFFLOAD_CHUNK_PARTS_SHIFT);
+		if (status && !offload_state_error(old))
+			new |= (u64)(min(-status, OFFLOAD_CHUNK_ERR_MAX)) <<
+			       OFFLOAD_CHUNK_ERR_SHIFT;
+		/* Last part: done, or (abandoned) back to idle. */
+		if (offload_state_parts(old) == 1)
+			new = (new & ~(u64)OFFLOAD_CHUNK_STATE_MASK) |
+			      (bits == OFFLOAD_CHUNK_ON_ENGINE ?
+			       OFFLOAD_CHUNK_DONE : OFFLOAD_CHUNK_IDLE);
+	} while (!atomic64_try_cmpxchg(&chunk->state, &old, new));
+	if (offload_state_parts(old) == 1)
+		*last = (new & ~(u64)OFFLOAD_CHUNK_STATE_MASK) |
+			offload_state_bits(old);
+	return true;
 }
 
 /**
@@ -521,33 +559,23 @@ void offload_chunk_complete(struct offload_chunk *chunk, u32 ticket,
 {
 	struct offload_engine *eng = chunk->eng;
 	struct offload_req *req = chunk->req;
-	u32 gen = ticket & ~OFFLOAD_CHUNK_STATE_MASK;
-	u32 state = atomic_read(&chunk->state);
 	unsigned long flags;
-	int left;
-	u64 ns;
+	u64 last, ns;
 
-	/* The placement must be the current one, abandoned or not. */
-	if (unlikely((ticket & OFFLOAD_CHUNK_STATE_MASK) !=
-		     OFFLOAD_CHUNK_ON_ENGINE ||
-		     (state != ticket &&
-		      state != (gen | OFFLOAD_CHUNK_ABANDONED)))) {
-		offload_chunk_stale(chunk, eng, ticket);
+	if (!offload_chunk_count_part(chunk, ticket, status, &last)) {
+		offload_chunk_stale(chunk, ticket);
 		return;
 	}
-	if (status)
-		atomic_cmpxchg(&chunk->part_error, 0, status);
-	left = atomic_dec_return(&chunk->parts);
-	if (unlikely(left < 0))
-		offload_chunk_stale(chunk, eng, ticket);
-	if (left)
+	if (!last)
 		return;
-	status = atomic_read(&chunk->part_error);
+	status = offload_state_error(last);
 
-	/* The submitter may abandon the chunk at this very moment. */
-	if (atomic_cmpxchg(&chunk->state, ticket, gen | OFFLOAD_CHUNK_DONE) !=
-	    ticket) {
-		offload_chunk_late(chunk, ticket);
+	if (offload_state_bits(last) == OFFLOAD_CHUNK_ABANDONED) {
+		/* At last: what the broker kept for it can go. */
+		offload_unplace_engine(eng, chunk);
+		pr_info_ratelimited("engine %s completed an abandoned chunk\n",
+				    eng->name);
+		offload_req_unpark(req);
 		return;
 	}
 
@@ -619,7 +647,8 @@ static bool offload_chunk_faulted(struct offload_chunk *chunk,
 	}
 	if (chunk->status == -ECANCELED) {
 		atomic64_inc(&eng->stats.cancelled);
-		return false;
+		/* Resets that never end are the engine's fault after all. */
+		return ++chunk->cancels > OFFLOAD_CHUNK_CANCELS_MAX;
 	}
 	/* Gone: the device's fault, but never tried again anyway. */
 	return !test_bit(OFFLOAD_ENGINE_DEAD, &eng->flags);
@@ -642,9 +671,8 @@ static bool offload_req_returned(struct offload_req *req,
 		offload_chunk_finish(chunk, -EOWNERDEAD, &cs->failed);
 		return true;
 	}
-	atomic_set(&chunk->state, atomic_read(&chunk->state) &
-				  ~OFFLOAD_CHUNK_STATE_MASK);
-	chunk->eng = NULL;
+	atomic64_set(&chunk->state,
+		     offload_state_gen(atomic64_read(&chunk->state)));
 	if (!chunk->status) {
 		/* Copied, even if an abort came too late to stop it. */
 		offload_engine_success(eng);
@@ -660,6 +688,7 @@ static bool offload_req_returned(struct offload_req *req,
 		offload_engine_fault(eng);
 		chunk->tried |= BIT_ULL(i);
 	} else if (chunk->status != -ECANCELED) {
+		/* Dead, or the caller's deadline: not this engine again. */
 		chunk->tried |= BIT_ULL(i);
 	}
 	chunk->error = chunk->status;
@@ -703,27 +732,34 @@ static bool offload_req_late(const struct offload_req *req)
 
 /*
  * Give up on a chunk whose engine missed its abort grace.  Its pairs are
- * reported (-EOWNERDEAD) while the engine keeps what it may still write.
+ * reported (-EOWNERDEAD) while the engine keeps what it may still touch.
  */
 static void offload_chunk_abandon(struct offload_req *req,
 				  struct offload_chunk *chunk)
 {
-	u32 ticket = atomic_read(&chunk->state);
+	u64 old = atomic64_read(&chunk->state);
 	struct offload_engine *eng = chunk->eng;
+	u32 ticket = (u32)old;
+	u8 abort = chunk->abort;
 
-	if ((ticket & OFFLOAD_CHUNK_STATE_MASK) != OFFLOAD_CHUNK_ON_ENGINE)
+	if (offload_state_bits(ticket) != OFFLOAD_CHUNK_ON_ENGINE)
 		return;
-	/* Taken before the engine can see the chunk abandoned. */
+	/* All set up before the engine can see the chunk abandoned. */
 	offload_req_park(req, chunk);
-	if (atomic_cmpxchg(&chunk->state, ticket,
-			   (ticket & ~OFFLOAD_CHUNK_STATE_MASK) |
-			   OFFLOAD_CHUNK_ABANDONED) != ticket) {
-		/* It completed after all: it is on the done list. */
-		offload_req_unpark_chunk(req, chunk);
-		return;
-	}
 	chunk->abort = OFFLOAD_ABORT_ABANDONED;
+	do {
+		if ((u32)old != ticket) {
+			/* It completed after all: it is on the done list. */
+			chunk->abort = abort;
+			offload_req_unpark_chunk(req, chunk);
+			return;
+		}
+	} while (!atomic64_try_cmpxchg(&chunk->state, &old,
+				       (old & ~(u64)OFFLOAD_CHUNK_STATE_MASK) |
+				       OFFLOAD_CHUNK_ABANDONED));
 
+	/* The engine keeps its own room; its group gets its share back. */
+	offload_unplace_group(eng, chunk);
 	atomic64_inc(&eng->stats.abandoned);
 	trace_offload_chunk_abandon(chunk);
 	pr_warn_ratelimited("engine %s missed its abort grace: %u folios abandoned\n",

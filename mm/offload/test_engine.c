@@ -79,8 +79,9 @@ static void test_engine_copy(struct offload_test_engine *te,
 static void test_engine_report(struct offload_test_engine *te,
 			       struct offload_test_held h, int status)
 {
-	unsigned int parts = te->per_seg ? h.chunk->nr_segs : 1;
+	unsigned int part, parts = te->per_seg ? h.chunk->nr_segs : 1;
 
+	te->last = h;
 	if (in_hardirq())
 		atomic_inc(&te->in_hardirq);
 	else if (in_serving_softirq())
@@ -88,8 +89,9 @@ static void test_engine_report(struct offload_test_engine *te,
 	if (te->stale)
 		offload_chunk_complete(h.chunk, h.ticket - OFFLOAD_CHUNK_GEN_ONE,
 				       0);
-	while (parts--)
-		offload_chunk_complete(h.chunk, h.ticket, parts ? 0 : status);
+	/* An error comes with the first part, the last one ends the chunk. */
+	for (part = 0; part < parts; part++)
+		offload_chunk_complete(h.chunk, h.ticket, part ? 0 : status);
 	/* Safe only from submit, where the broker cannot reuse the chunk. */
 	if (te->twice)
 		offload_chunk_complete(h.chunk, h.ticket, status);

@@ -85,6 +85,7 @@ struct offload_test_held {
  * @in_softirq: chunks completed in softirq context.
  * @max_seg: longest segment seen, in bytes.
  * @max_inflight_seen: most chunks held at once.
+ * @last: the chunk and ticket reported last, for tests that replay it.
  * @lock: protects the fields below and @max_seg, @max_inflight_seen.
  * @inflight: chunks held (taken, not yet completed).
  * @nr_queued: chunks in @queue.
@@ -122,6 +123,7 @@ struct offload_test_engine {
 	atomic_t		in_softirq;
 	size_t			max_seg;
 	unsigned int		max_inflight_seen;
+	struct offload_test_held last;
 
 	spinlock_t		lock;	/* protects the queue and maxima */
 	unsigned int		inflight;

@@ -105,6 +105,20 @@ static void segments_in_parts(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&seg->segs), 8 + 12);
 	KUNIT_EXPECT_EQ(test, delta.offloaded, 8);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&seg->eng.stats.stale), 0);
+
+	/* An error in the first part fails the chunk, whatever follows. */
+	seg->fail_every = 1;
+	fake_route_set(test, OFFLOAD_MODE_PREFER, 1, 1, "seg");
+	fake_folios_fill(big_dst, 0);
+	fake_req_prepare(test, req, big_src, big_dst);
+	fake_stats_read(&before);
+	KUNIT_ASSERT_EQ(test, fake_req_run(req), 0);
+	fake_stats_since(&delta, &before);
+	fake_expect_copied(test, req, big_dst, 1);
+	KUNIT_EXPECT_EQ(test, delta.cpu, 4);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&seg->eng.stats.errors),
+			atomic_read(&seg->failed));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&seg->eng.stats.stale), 0);
 }
 
 /*
@@ -200,6 +214,22 @@ static void stale_and_double_completions(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic64_read(&stale->eng.stats.stale),
 			atomic_read(&stale->chunks));
 	KUNIT_EXPECT_EQ(test, delta.offloaded, 8);
+
+	/*
+	 * A duplicate after the request got the chunk back (a callback that
+	 * outlived a reset), then a reuse of the request: still ignored.
+	 */
+	offload_chunk_complete(stale->last.chunk, stale->last.ticket, 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&stale->eng.stats.stale),
+			atomic_read(&stale->chunks) + 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&stale->eng.inflight), 0);
+	fake_folios_fill(dst, 0);
+	fake_req_prepare(test, req, src, dst);
+	KUNIT_ASSERT_EQ(test, fake_req_run(req), 0);
+	fake_expect_copied(test, req, dst, 1);
+	offload_chunk_complete(stale->last.chunk, stale->last.ticket, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&stale->eng.inflight), 0);
+	KUNIT_EXPECT_EQ(test, fake_req_count(req, 0), 8);
 }
 
 #define RACE_ROUNDS	20
@@ -288,6 +318,11 @@ static bool dst_released(void *arg)
 	       !offload_req_parked_count();
 }
 
+static bool unregistered(void *arg)
+{
+	return completion_done(arg);
+}
+
 /*
  * An engine that ignores aborts: its chunks are abandoned within the grace,
  * their destinations kept from reuse until the engine completes them, and
@@ -331,8 +366,11 @@ static void stuck_engine_abandoned(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, test_bit(OFFLOAD_ENGINE_ABANDONED,
 					 &stuck->eng.flags));
 	KUNIT_EXPECT_FALSE(test, delayed_work_pending(&stuck->eng.probe));
-	for (i = 0; i < 4; i++)
+	/* The engine may still read the sources and write the destinations. */
+	for (i = 0; i < 4; i++) {
+		KUNIT_EXPECT_EQ(test, folio_ref_count(src->folio[i]), 2);
 		KUNIT_EXPECT_EQ(test, folio_ref_count(dst->folio[i]), 2);
+	}
 	/* A request with abandoned chunks is only good for freeing. */
 	KUNIT_EXPECT_EQ(test, offload_req_submit(req), -EBUSY);
 
@@ -350,6 +388,69 @@ static void stuck_engine_abandoned(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, fake_quarantined(stuck));
 	offload_engine_enable(&stuck->eng);
 	KUNIT_EXPECT_FALSE(test, fake_quarantined(stuck));
+}
+
+/*
+ * Two engines stuck with chunks of one request: the one that lets go gets
+ * its references back at once and can be unregistered, while the other
+ * still holds its chunk; the request can be reused only when both are
+ * back.
+ */
+static void late_completions_release_each_chunk(struct kunit *test)
+{
+	struct offload_test_engine *a = fake_engine_alloc(test, "stuck_a",
+							  OFFLOAD_TEST_STUCK,
+							  FAKE_NODE);
+	struct offload_test_engine *b = fake_engine_alloc(test, "stuck_b",
+							  OFFLOAD_TEST_STUCK,
+							  FAKE_NODE);
+	struct fake_folios *src = fake_folios_alloc(test, 2, 0);
+	struct fake_folios *dst = fake_folios_alloc(test, 2, 0);
+	struct offload_req *req = fake_req_alloc(test, 2);
+	struct fake_async fa;
+	int ra, rb;
+
+	if (offload_req_parked_count())
+		kunit_skip(test, "requests are parked already");
+	a->eng.timeout_ms = 20;
+	a->eng.max_inflight = 1;
+	fake_engine_register(test, a);
+	b->eng.timeout_ms = 20;
+	b->eng.max_inflight = 1;
+	fake_engine_register(test, b);
+	fake_route_set(test, OFFLOAD_MODE_REQUIRE, 1, 2, "stuck_a", "stuck_b");
+	fake_folios_fill(src, 1);
+	fake_req_prepare(test, req, src, dst);
+	KUNIT_ASSERT_EQ(test, fake_req_run(req), 0);
+	KUNIT_EXPECT_EQ(test, fake_req_count(req, -EOWNERDEAD), 2);
+	KUNIT_ASSERT_EQ(test, atomic_read(&a->chunks), 1);
+	KUNIT_ASSERT_EQ(test, atomic_read(&b->chunks), 1);
+	ra = folio_ref_count(dst->folio[0]);
+	rb = folio_ref_count(dst->folio[1]);
+	KUNIT_EXPECT_EQ(test, ra + rb, 4);
+
+	/* a lets go: its chunk's references go, a can leave. */
+	offload_test_engine_release(a, -EIO);
+	fake_async_start(&fa, fake_engine_unregister_action, a);
+	KUNIT_EXPECT_TRUE(test, fake_wait_for(unregistered, &fa.done, 5000));
+	fake_async_finish(&fa);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(dst->folio[0]) +
+			folio_ref_count(dst->folio[1]), 3);
+	KUNIT_EXPECT_EQ(test, offload_req_parked_count(), 1);
+	KUNIT_EXPECT_EQ(test, offload_req_add(req, src->folio[0],
+					      dst->folio[0]), -EBUSY);
+
+	/* b too: nothing is kept, and the request works again. */
+	offload_test_engine_release(b, -EIO);
+	KUNIT_EXPECT_TRUE(test, fake_wait_for(dst_released, dst, 5000));
+	KUNIT_EXPECT_EQ(test, folio_ref_count(dst->folio[1]), 1);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(src->folio[0]), 1);
+	offload_engine_enable(&b->eng);
+	b->kind = OFFLOAD_TEST_INSTANT;
+	fake_folios_fill(dst, 0);
+	fake_req_prepare(test, req, src, dst);
+	KUNIT_ASSERT_EQ(test, fake_req_run(req), 0);
+	fake_expect_copied(test, req, dst, 1);
 }
 
 /*
@@ -464,6 +565,7 @@ static struct kunit_case offload_contract_cases[] = {
 	KUNIT_CASE(abort_races_completion),
 	KUNIT_CASE(reset_cancels_without_fault),
 	KUNIT_CASE(stuck_engine_abandoned),
+	KUNIT_CASE(late_completions_release_each_chunk),
 	KUNIT_CASE(killed_engine_gets_nothing),
 	KUNIT_CASE(leaving_engine_gets_no_more),
 	{}
