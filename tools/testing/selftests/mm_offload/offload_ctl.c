@@ -261,6 +261,7 @@ int offctl_class_read(const char *class, struct offctl_class *c)
 		{ "cpu", &c->cpu },
 		{ "failed", &c->failed },
 		{ "declined", &c->declined },
+		{ "nomem", &c->nomem },
 	};
 	const struct str_field strs[] = {
 		{ "mode", c->mode, sizeof(c->mode) },

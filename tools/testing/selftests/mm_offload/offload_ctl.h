@@ -40,7 +40,8 @@
 #define OFFCTL_DEFAULT_MIN_BATCH 32
 
 /*
- * Route and counters of a copy class: folios, except @declined (requests).
+ * Route and counters of a copy class: folios, except @declined and @nomem
+ * (requests; @nomem counts those the broker could not allocate at all).
  * @engines is "all" for a route to every engine.
  */
 struct offctl_class {
@@ -52,6 +53,7 @@ struct offctl_class {
 	int64_t cpu;
 	int64_t failed;
 	int64_t declined;
+	int64_t nomem;
 };
 
 /* State and counters of a registered engine. */

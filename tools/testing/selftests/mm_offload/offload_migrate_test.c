@@ -6,18 +6,25 @@
  * a migration class to them, migrates a region filled with a per-page
  * pattern between the first two memory nodes (A and B) with move_pages(2),
  * mbind(2) or migrate_pages(2), and checks three things: the contents are
- * unchanged (checksum), every page is where it should be (move_pages(2)
- * status and a placement query), and the broker did the copies it should
- * have (deltas of the class counters in /sys/kernel/debug/offload/classes
- * and of the test engines' own counters).
+ * unchanged (checksum; gone, for the cases with engines that do not copy),
+ * every page is where it should be (move_pages(2) status and a placement
+ * query), and the broker did the copies it should have (deltas of the
+ * class counters in /sys/kernel/debug/offload/classes and of the test
+ * engines' own counters).
  *
  * Cases: base pages on two asynchronous engines (in order and out of
  * order); THPs on an engine copying whole folios and on one copying page by
  * page; THPs and base pages in one move; an engine failing every chunk, in
  * prefer mode (the CPU takes over) and in require mode (nothing moves, the
- * source stays intact); mbind(MPOL_MF_MOVE); migrate_pages(2) of another
- * process; a memfd mapped by two processes; and threads writing and
- * reading back their pages while the region migrates back and forth.
+ * source stays intact); engines that complete without copying, in prefer
+ * and require mode, to prove that the CPU does not copy what the broker
+ * copied (these destroy the data of the pages they move, which are their
+ * own); a move while failslab fails the broker's request allocation (a
+ * preallocated request takes over); hugetlb pages, which engines never
+ * copy, in require mode (they do not move, their data stays intact) and in
+ * prefer mode (the CPU moves them); mbind(MPOL_MF_MOVE); migrate_pages(2)
+ * of another process; a memfd mapped by two processes; and threads writing
+ * and reading back their pages while the region migrates back and forth.
  *
  * Every engine a test creates has a name unique to the test process, and
  * every route it changes is reset to the boot default ("prefer 32", every
@@ -29,6 +36,7 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
@@ -39,6 +47,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -58,6 +68,10 @@
 #define MAX_ROUTES	4
 #define CLASS_NAME_LEN	32
 
+/* Regions of the null engine tests: base pages, or THPs. */
+#define NULL_MOVE_PAGES	64
+#define NULL_MOVE_THPS	4
+
 /* Round trips of the concurrent test, and move attempts per leg. */
 #define ROUND_TRIPS	10
 #define LEG_ATTEMPTS	3
@@ -68,6 +82,55 @@
 #define CHILD_SETUP	10	/* could not set up, or lost the parent */
 #define CHILD_PLACEMENT	11	/* pages not on the expected node */
 #define CHILD_DATA	12	/* contents differ from the pattern */
+
+/*
+ * The failslab fault injector (CONFIG_FAILSLAB and
+ * CONFIG_FAULT_INJECTION_DEBUG_FS), and the switch of the calling thread
+ * that its task filter looks at (CONFIG_FAULT_INJECTION).
+ */
+#define FAILSLAB_DIR	"/sys/kernel/debug/failslab"
+#define MAKE_IT_FAIL	"/proc/thread-self/make-it-fail"
+
+/* Base pages of the failslab test: one batch, which the reserve can hold. */
+#define FAILSLAB_PAGES	128
+
+/* Longest value of a failslab knob, with its NUL. */
+#define KNOB_LEN	24
+
+/*
+ * The failslab knobs the failslab test sets, in the order it sets them:
+ * the task filter first and the probability last, so that no allocation of
+ * another task can fail; the teardown restores them in reverse order.
+ * Then every slab allocation of a thread with make-it-fail set fails,
+ * unless it may block (ignore-gfp-wait), and silently: with verbose=1
+ * failslab logs each failure, with 2 (its default) a stack trace too,
+ * which the guest test run takes for a kernel bug.  "times" counts the
+ * failures down from a number the test cannot reach, which tells how many
+ * there were.
+ */
+static const struct {
+	const char *name;
+	const char *value;
+} failslab_knobs[] = {
+	{ "task-filter", "Y" },
+	{ "ignore-gfp-wait", "Y" },
+	{ "cache-filter", "N" },
+	{ "verbose", "0" },
+	{ "space", "0" },
+	{ "interval", "1" },
+	{ "times", "1000000" },
+	{ "probability", "100" },
+};
+
+#define NR_FAILSLAB_KNOBS	ARRAY_SIZE(failslab_knobs)
+
+/*
+ * Huge pages (MAP_HUGETLB, of the default size) of the hugetlb tests, and
+ * the per-node pools they may grow: those of nodes A and B.
+ */
+#define HUGETLB_PAGES	2
+#define HUGETLB_POOLS	2
+#define NODE_SYSFS	"/sys/devices/system/node"
 
 /* Change of a counter between two snapshots. */
 static long long delta(int64_t before, int64_t after)
@@ -95,6 +158,20 @@ FIXTURE(offload)
 	int *status;
 	uint64_t seed;
 	uint64_t checksum;
+	/*
+	 * The values the first @nr_failslab_saved failslab_knobs had before
+	 * the test set them, for the teardown.
+	 */
+	char failslab_saved[NR_FAILSLAB_KNOBS][KNOB_LEN];
+	int nr_failslab_saved;
+	/*
+	 * The nr_hugepages files of the first @nr_hugetlb_saved node pools
+	 * that a hugetlb test grew, and their values before, for the
+	 * teardown.
+	 */
+	char hugetlb_path[HUGETLB_POOLS][128];
+	long hugetlb_saved[HUGETLB_POOLS];
+	int nr_hugetlb_saved;
 };
 
 FIXTURE_SETUP(offload)
@@ -117,6 +194,13 @@ FIXTURE_SETUP(offload)
 		     OFFCTL_TE_MODULE, OFFCTL_TE_CONTROL, strerror(-ret));
 }
 
+/* Path of failslab knob @name, in @buf of @size bytes. */
+static const char *failslab_path(char *buf, size_t size, const char *name)
+{
+	snprintf(buf, size, "%s/%s", FAILSLAB_DIR, name);
+	return buf;
+}
+
 /*
  * Runs in the parent of the test process, even when that one crashed.  The
  * test process's memory is not mapped here: only clean up the kernel state
@@ -126,10 +210,46 @@ FIXTURE_SETUP(offload)
  */
 FIXTURE_TEARDOWN_PARENT(offload)
 {
+	char path[128];
 	int i, ret;
 
 	if (self->child > 0)
 		kill(self->child, SIGKILL);
+
+	/*
+	 * After a failed assertion the harness may run this in the test
+	 * process itself: clear its make-it-fail (elsewhere a no-op), then
+	 * restore failslab, the probability first.
+	 */
+	if (self->nr_failslab_saved) {
+		ret = offctl_write(MAKE_IT_FAIL, "0");
+		if (ret)
+			TH_LOG("teardown: cannot clear %s: %s", MAKE_IT_FAIL,
+			       strerror(-ret));
+		EXPECT_EQ(0, ret);
+	}
+	for (i = self->nr_failslab_saved - 1; i >= 0; i--) {
+		failslab_path(path, sizeof(path), failslab_knobs[i].name);
+		ret = offctl_write(path, "%s", self->failslab_saved[i]);
+		if (ret)
+			TH_LOG("teardown: cannot restore %s to \"%s\": %s", path,
+			       self->failslab_saved[i], strerror(-ret));
+		EXPECT_EQ(0, ret);
+	}
+
+	/*
+	 * Shrink the huge page pools back.  Huge pages still in use (if this
+	 * runs in the test process) become surplus pages, freed at its exit.
+	 */
+	for (i = self->nr_hugetlb_saved - 1; i >= 0; i--) {
+		ret = offctl_write(self->hugetlb_path[i], "%ld",
+				   self->hugetlb_saved[i]);
+		if (ret)
+			TH_LOG("teardown: cannot restore %s to %ld: %s",
+			       self->hugetlb_path[i], self->hugetlb_saved[i],
+			       strerror(-ret));
+		EXPECT_EQ(0, ret);
+	}
 
 	for (i = 0; i < self->nr_routes; i++) {
 		ret = offctl_route_reset(self->routes[i]);
@@ -384,11 +504,27 @@ static uint64_t test_seed(unsigned int salt)
 }
 
 /*
- * Allocate the status array of the region mapped in self->region, fill the
- * region with its pattern on node A and check where it is.
+ * Seed of a pattern that no earlier run can have written anywhere: random
+ * bits, the wall clock and the pid.
  */
-static void fill_region(struct __test_metadata *_metadata,
-			FIXTURE_DATA(offload) *self, unsigned int salt)
+static uint64_t unique_seed(void)
+{
+	struct timespec ts = { 0 };
+	uint64_t rnd = 0;
+
+	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
+		rnd = 0;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return rnd ^ mig_now_ns() ^ ((uint64_t)ts.tv_sec << 32) ^
+	       ts.tv_nsec ^ ((uint64_t)getpid() << 44);
+}
+
+/*
+ * Allocate the status array of the region mapped in self->region, fill the
+ * region with the pattern of @seed on node A and check where it is.
+ */
+static void fill_region_seed(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(offload) *self, uint64_t seed)
 {
 	size_t npages = mig_region_pages(&self->region);
 	long ret;
@@ -396,7 +532,7 @@ static void fill_region(struct __test_metadata *_metadata,
 	self->status = calloc(npages, sizeof(*self->status));
 	ASSERT_NE(NULL, self->status);
 
-	self->seed = test_seed(salt);
+	self->seed = seed;
 	ret = mig_region_fill(&self->region, self->seed, self->node_a);
 	ASSERT_EQ(0, ret) {
 		TH_LOG("cannot bind memory to node %d: %s", self->node_a,
@@ -409,19 +545,92 @@ static void fill_region(struct __test_metadata *_metadata,
 	ASSERT_TRUE(backing_ok(_metadata, &self->region, "before migration"));
 }
 
+/* As fill_region_seed(), with the seed of the test process and @salt. */
+static void fill_region(struct __test_metadata *_metadata,
+			FIXTURE_DATA(offload) *self, unsigned int salt)
+{
+	fill_region_seed(_metadata, self, test_seed(salt));
+}
+
+/* Map a private anonymous test region of @len bytes, not populated. */
+static void map_region(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(offload) *self, size_t len,
+		       enum mig_backing backing)
+{
+	long ret;
+
+	ret = mig_region_alloc(&self->region, len, backing);
+	ASSERT_EQ(0, ret) {
+		TH_LOG("cannot map %zu KiB %s region: %s", len >> 10,
+		       mig_backing_name(backing), strerror(-ret));
+	}
+}
+
 /* Map a private anonymous test region and fill it on node A. */
 static void setup_region(struct __test_metadata *_metadata,
 			 FIXTURE_DATA(offload) *self,
 			 enum mig_backing backing)
 {
+	map_region(_metadata, self, REGION_SIZE, backing);
+	fill_region(_metadata, self, backing);
+}
+
+/*
+ * Check the outcome of moving the whole region from node @from to node @to
+ * with mig_move_region_flags(), which returned @ret and @stats: its status
+ * and where the pages are.
+ */
+static void check_placed(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(offload) *self, int from, int to,
+			 long ret, const struct mig_move_stats *stats)
+{
+	char what[80], msg[128];
+
+	ASSERT_EQ(0, ret) {
+		TH_LOG("%s", mig_describe_move(msg, sizeof(msg), ret, from,
+					       to));
+	}
+	if (stats->retried)
+		TH_LOG("node %d -> %d: retried %zu -EBUSY pages (%u move_pages() calls)",
+		       from, to, stats->retried, stats->passes);
+
+	snprintf(what, sizeof(what), "move_pages() status, node %d -> %d",
+		 from, to);
+	ASSERT_TRUE(placement_ok(_metadata, &self->region, self->status, to,
+				 what));
+	snprintf(what, sizeof(what), "placement query, node %d -> %d",
+		 from, to);
+	ASSERT_TRUE(query_ok(_metadata, &self->region, self->status, to,
+			     what));
+}
+
+/* Check the contents and backing of the region after a move. */
+static void check_intact(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(offload) *self, int from, int to)
+{
+	char what[80];
+
+	snprintf(what, sizeof(what), "contents, node %d -> %d", from, to);
+	ASSERT_TRUE(data_ok(_metadata, &self->region, self->seed,
+			    self->checksum, what));
+	snprintf(what, sizeof(what), "backing, node %d -> %d", from, to);
+	ASSERT_TRUE(backing_ok(_metadata, &self->region, what));
+}
+
+/*
+ * Move the whole region to node @to with move_pages(2) and @flags, and
+ * check its status and where the pages are.
+ */
+static void move_region_placed(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(offload) *self, int from, int to,
+			       int flags)
+{
+	struct mig_move_stats stats;
 	long ret;
 
-	ret = mig_region_alloc(&self->region, REGION_SIZE, backing);
-	ASSERT_EQ(0, ret) {
-		TH_LOG("cannot map %lu MiB %s region: %s", REGION_SIZE >> 20,
-		       mig_backing_name(backing), strerror(-ret));
-	}
-	fill_region(_metadata, self, backing);
+	ret = mig_move_region_flags(&self->region, to, flags, self->status,
+				    &stats);
+	check_placed(_metadata, self, from, to, ret, &stats);
 }
 
 /*
@@ -432,33 +641,8 @@ static void move_region(struct __test_metadata *_metadata,
 			FIXTURE_DATA(offload) *self, int from, int to,
 			int flags)
 {
-	struct mig_move_stats stats;
-	char what[80], msg[128];
-	long ret;
-
-	ret = mig_move_region_flags(&self->region, to, flags, self->status,
-				    &stats);
-	ASSERT_EQ(0, ret) {
-		TH_LOG("%s", mig_describe_move(msg, sizeof(msg), ret, from,
-					       to));
-	}
-	if (stats.retried)
-		TH_LOG("node %d -> %d: retried %zu -EBUSY pages (%u move_pages() calls)",
-		       from, to, stats.retried, stats.passes);
-
-	snprintf(what, sizeof(what), "move_pages() status, node %d -> %d",
-		 from, to);
-	ASSERT_TRUE(placement_ok(_metadata, &self->region, self->status, to,
-				 what));
-	snprintf(what, sizeof(what), "placement query, node %d -> %d",
-		 from, to);
-	ASSERT_TRUE(query_ok(_metadata, &self->region, self->status, to,
-			     what));
-	snprintf(what, sizeof(what), "contents, node %d -> %d", from, to);
-	ASSERT_TRUE(data_ok(_metadata, &self->region, self->seed,
-			    self->checksum, what));
-	snprintf(what, sizeof(what), "backing, node %d -> %d", from, to);
-	ASSERT_TRUE(backing_ok(_metadata, &self->region, what));
+	move_region_placed(_metadata, self, from, to, flags);
+	check_intact(_metadata, self, from, to);
 }
 
 /* Folios in the region: one per THP, one per base page. */
@@ -736,6 +920,604 @@ TEST_F_TIMEOUT(offload, require_failing_engine_keeps_source, TEST_TIMEOUT)
 		       strerror(-ret));
 	}
 	move_region(_metadata, self, self->node_a, self->node_b, MPOL_MF_MOVE);
+}
+
+/* Base pages of a region that hold the whole pattern of @seed. */
+static size_t pages_with_pattern(const struct mig_region *r, uint64_t seed)
+{
+	return mig_region_pages(r) - mig_region_verify(r, seed, NULL);
+}
+
+/*
+ * The copy that __migrate_folio() skips for a folio the broker copied.
+ *
+ * Engines of kind "null" (one on node A, one on node B) complete every
+ * chunk successfully without copying anything, and the class of
+ * move_pages(2) is routed to them in @mode with a minimum batch of one
+ * page.  A region filled with a pattern unique to this run (random seed)
+ * on node A is moved to node B: every page must be on node B, the broker
+ * must report every folio offloaded to those engines and none copied by
+ * the CPU or failed, and no page may hold the pattern any more.  Had
+ * __migrate_folio() copied again after the broker, every page would.
+ *
+ * A page can only hold the pattern after the move if something copied it:
+ * the destination pages are newly allocated on node B, and this run wrote
+ * the pattern only to its own pages, all bound to node A, so whatever old
+ * content the new pages have, it cannot be this pattern.
+ *
+ * This destroys the data of the region it moves, on purpose: afterwards
+ * its pages hold whatever node B's free memory held.  The region is the
+ * test's own private anonymous mapping and nothing else is moved.
+ */
+static void null_engine_move(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(offload) *self, const char *mode,
+			     enum mig_backing backing)
+{
+	struct offctl_engine ea0, ea1, eb0, eb1;
+	struct offctl_te ta0, ta1, tb0, tb1;
+	struct offctl_class c0, c1;
+	char engines[2 * OFFCTL_NAME_LEN], what[80];
+	const char *te_a, *te_b, *reason;
+	size_t len, npages, held;
+	long long folios;
+
+	if (backing == MIG_THP) {
+		reason = mig_thp_unavailable();
+		if (reason)
+			SKIP(return, "%s", reason);
+		len = NULL_MOVE_THPS * mig_thp_size();
+	} else {
+		len = NULL_MOVE_PAGES * sysconf(_SC_PAGESIZE);
+	}
+
+	te_a = add_engine(_metadata, self, "na", "kind=null large=1 node=%d",
+			  self->node_a);
+	te_b = add_engine(_metadata, self, "nb", "kind=null large=1 node=%d",
+			  self->node_b);
+	snprintf(engines, sizeof(engines), "%s,%s", te_a, te_b);
+	set_route(_metadata, self, CLASS_SYSCALL, mode, 1, engines);
+
+	map_region(_metadata, self, len, backing);
+	fill_region_seed(_metadata, self, unique_seed());
+	npages = mig_region_pages(&self->region);
+	folios = region_folios(&self->region);
+	ASSERT_EQ(npages, pages_with_pattern(&self->region, self->seed));
+
+	read_class(_metadata, CLASS_SYSCALL, &c0);
+	read_engine(_metadata, te_a, &ea0);
+	read_engine(_metadata, te_b, &eb0);
+	read_te(_metadata, te_a, &ta0);
+	read_te(_metadata, te_b, &tb0);
+	move_region_placed(_metadata, self, self->node_a, self->node_b,
+			   MPOL_MF_MOVE);
+	read_class(_metadata, CLASS_SYSCALL, &c1);
+	read_engine(_metadata, te_a, &ea1);
+	read_engine(_metadata, te_b, &eb1);
+	read_te(_metadata, te_a, &ta1);
+	read_te(_metadata, te_b, &tb1);
+	log_class_delta(_metadata, CLASS_SYSCALL, &c0, &c1);
+	log_te_delta(_metadata, te_a, &ta0, &ta1);
+	log_te_delta(_metadata, te_b, &tb0, &tb1);
+
+	held = pages_with_pattern(&self->region, self->seed);
+	ASSERT_EQ(0UL, held) {
+		TH_LOG("%s: %zu of %zu pages still hold the pattern: copied again",
+		       mode, held, npages);
+	}
+	snprintf(what, sizeof(what), "backing, node %d -> %d", self->node_a,
+		 self->node_b);
+	ASSERT_TRUE(backing_ok(_metadata, &self->region, what));
+
+	ASSERT_LE(folios, delta(c0.offloaded, c1.offloaded)) {
+		TH_LOG("expected all %lld folios to be offloaded", folios);
+	}
+	ASSERT_EQ(0, delta(c0.cpu, c1.cpu)) {
+		TH_LOG("the CPU copied folios for the broker");
+	}
+	ASSERT_EQ(0, delta(c0.failed, c1.failed));
+	ASSERT_LE(folios, delta(ea0.folios, ea1.folios) +
+			  delta(eb0.folios, eb1.folios)) {
+		TH_LOG("the broker counted fewer than %lld folios on engines %s and %s",
+		       folios, te_a, te_b);
+	}
+	ASSERT_LE(folios, delta(ta0.folios, ta1.folios) +
+			  delta(tb0.folios, tb1.folios)) {
+		TH_LOG("test engines %s and %s completed fewer than %lld folios",
+		       te_a, te_b, folios);
+	}
+}
+
+/* 64 base pages moved by null engines in prefer mode: no CPU copy. */
+TEST_F_TIMEOUT(offload, null_engine_prefer_skips_copy, TEST_TIMEOUT)
+{
+	null_engine_move(_metadata, self, "prefer", MIG_BASE_PAGES);
+}
+
+/* 4 THPs moved by null engines in prefer mode: no CPU copy. */
+TEST_F_TIMEOUT(offload, null_engine_prefer_skips_copy_thp, TEST_TIMEOUT)
+{
+	null_engine_move(_metadata, self, "prefer", MIG_THP);
+}
+
+/* 64 base pages moved by null engines in require mode: no CPU copy. */
+TEST_F_TIMEOUT(offload, null_engine_require_skips_copy, TEST_TIMEOUT)
+{
+	null_engine_move(_metadata, self, "require", MIG_BASE_PAGES);
+}
+
+/* 4 THPs moved by null engines in require mode: no CPU copy. */
+TEST_F_TIMEOUT(offload, null_engine_require_skips_copy_thp, TEST_TIMEOUT)
+{
+	null_engine_move(_metadata, self, "require", MIG_THP);
+}
+
+/*
+ * Set the failslab knobs to failslab_knobs, saving their values for the
+ * teardown first.
+ */
+static void failslab_arm(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(offload) *self)
+{
+	char path[128], *saved;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < NR_FAILSLAB_KNOBS; i++) {
+		failslab_path(path, sizeof(path), failslab_knobs[i].name);
+		saved = self->failslab_saved[i];
+		ret = mig_read_file(path, saved, KNOB_LEN);
+		ASSERT_EQ(0, ret) {
+			TH_LOG("cannot read %s: %s", path, strerror(-ret));
+		}
+		saved[strcspn(saved, "\n")] = '\0';
+		self->nr_failslab_saved = i + 1;
+
+		ret = offctl_write(path, "%s", failslab_knobs[i].value);
+		ASSERT_EQ(0, ret) {
+			TH_LOG("cannot write \"%s\" to %s: %s",
+			       failslab_knobs[i].value, path, strerror(-ret));
+		}
+	}
+}
+
+/* Failures failslab may still inject: its "times" counter. */
+static long long failslab_times(struct __test_metadata *_metadata)
+{
+	char path[128], buf[KNOB_LEN], *end;
+	long long times;
+	int ret;
+
+	failslab_path(path, sizeof(path), "times");
+	ret = mig_read_file(path, buf, sizeof(buf));
+	ASSERT_EQ(0, ret) {
+		TH_LOG("cannot read %s: %s", path, strerror(-ret));
+	}
+	errno = 0;
+	times = strtoll(buf, &end, 10);
+	ASSERT_TRUE(!errno && end != buf) {
+		TH_LOG("%s: not a number: \"%s\"", path, buf);
+	}
+	return times;
+}
+
+/*
+ * Set the make-it-fail switch of the calling thread, through @fd, its file
+ * opened beforehand: opening it allocates.
+ */
+static int set_make_it_fail(int fd, bool on)
+{
+	ssize_t n = write(fd, on ? "1" : "0", 1);
+
+	if (n < 0)
+		return -errno;
+	return n == 1 ? 0 : -EIO;
+}
+
+/*
+ * When the broker cannot allocate a request, page migration still goes
+ * through it with one of its preallocated requests.
+ *
+ * 128 base pages on node A are moved to node B with move_pages(2), the
+ * class routed to an instant test engine in prefer mode, while failslab
+ * fails every slab allocation of the test thread that cannot block.
+ * migrate.c allocates its request with GFP_NOWAIT, in several pieces: each
+ * attempt fails and the broker takes a preallocated request instead (the
+ * batch fits in one).  The move must succeed with every page on node B and
+ * its data intact, every folio offloaded and copied by the engine, none
+ * failed, and no request counted missing (nomem).  And failslab must have
+ * failed allocations, or the test proved nothing.
+ */
+TEST_F_TIMEOUT(offload, request_nomem_uses_reserve, TEST_TIMEOUT)
+{
+	long long npages, times0, times1, injected;
+	struct mig_move_stats stats;
+	struct offctl_class c0, c1;
+	struct offctl_te t0, t1;
+	int fd, ret, ret_off;
+	const char *te;
+	long moved;
+
+	if (access(FAILSLAB_DIR, F_OK))
+		SKIP(return,
+		     "no %s: %s (kernel without CONFIG_FAILSLAB and CONFIG_FAULT_INJECTION_DEBUG_FS?)",
+		     FAILSLAB_DIR, strerror(errno));
+	fd = open(MAKE_IT_FAIL, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		SKIP(return, "no %s (kernel without CONFIG_FAULT_INJECTION=y?)",
+		     MAKE_IT_FAIL);
+	ASSERT_LE(0, fd) {
+		TH_LOG("cannot open %s: %s", MAKE_IT_FAIL, strerror(errno));
+	}
+
+	te = add_engine(_metadata, self, "n", "kind=instant");
+	set_route(_metadata, self, CLASS_SYSCALL, "prefer", 1, te);
+	map_region(_metadata, self, FAILSLAB_PAGES * sysconf(_SC_PAGESIZE),
+		   MIG_BASE_PAGES);
+	fill_region(_metadata, self, 0x6e);
+	npages = mig_region_pages(&self->region);
+	failslab_arm(_metadata, self);
+
+	read_class(_metadata, CLASS_SYSCALL, &c0);
+	read_te(_metadata, te, &t0);
+	times0 = failslab_times(_metadata);
+
+	/* Nothing but the move between these two. */
+	ret = set_make_it_fail(fd, true);
+	ASSERT_EQ(0, ret) {
+		TH_LOG("cannot set %s: %s", MAKE_IT_FAIL, strerror(-ret));
+	}
+	moved = mig_move_region(&self->region, self->node_b, self->status,
+				&stats);
+	ret_off = set_make_it_fail(fd, false);
+
+	ASSERT_EQ(0, ret_off) {
+		TH_LOG("cannot clear %s: %s", MAKE_IT_FAIL, strerror(-ret_off));
+	}
+	close(fd);
+	times1 = failslab_times(_metadata);
+	read_class(_metadata, CLASS_SYSCALL, &c1);
+	read_te(_metadata, te, &t1);
+	injected = times0 - times1;
+	log_class_delta(_metadata, CLASS_SYSCALL, &c0, &c1);
+	log_te_delta(_metadata, te, &t0, &t1);
+	TH_LOG("class %s: nomem +%lld; failslab failed %lld allocations",
+	       CLASS_SYSCALL, delta(c0.nomem, c1.nomem), injected);
+
+	check_placed(_metadata, self, self->node_a, self->node_b, moved,
+		     &stats);
+	check_intact(_metadata, self, self->node_a, self->node_b);
+	ASSERT_LT(0, injected) {
+		TH_LOG("failslab failed no allocation: nothing was tested");
+	}
+	ASSERT_EQ(0, delta(c0.nomem, c1.nomem)) {
+		TH_LOG("the broker found no request for a batch: no preallocated one either");
+	}
+	ASSERT_LE(npages, delta(c0.offloaded, c1.offloaded)) {
+		TH_LOG("expected all %lld folios to be offloaded, with a preallocated request",
+		       npages);
+	}
+	ASSERT_LE(npages, delta(t0.folios, t1.folios)) {
+		TH_LOG("expected test engine %s to copy all %lld folios", te,
+		       npages);
+	}
+	ASSERT_EQ(0, delta(c0.failed, c1.failed)) {
+		TH_LOG("folios failed to migrate");
+	}
+}
+
+/* Size of the default huge pages (those of MAP_HUGETLB) in kB, or 0. */
+static unsigned long hugetlb_default_kb(void)
+{
+	char buf[8192], *p;
+
+	if (mig_read_file("/proc/meminfo", buf, sizeof(buf)))
+		return 0;
+	p = strstr(buf, "Hugepagesize:");
+	return p ? strtoul(p + strlen("Hugepagesize:"), NULL, 10) : 0;
+}
+
+/* Path of file @name of the pool of @kb kB huge pages of node @node. */
+static const char *hugetlb_pool_path(char *buf, size_t size, int node,
+				     unsigned long kb, const char *name)
+{
+	snprintf(buf, size, NODE_SYSFS "/node%d/hugepages/hugepages-%lukB/%s",
+		 node, kb, name);
+	return buf;
+}
+
+/* Read the number in file @name of a node's huge page pool. */
+static int hugetlb_pool_read(int node, unsigned long kb, const char *name,
+			     long *val)
+{
+	char path[128], buf[32], *end;
+	int ret;
+
+	hugetlb_pool_path(path, sizeof(path), node, kb, name);
+	ret = mig_read_file(path, buf, sizeof(buf));
+	if (ret)
+		return ret;
+	errno = 0;
+	*val = strtol(buf, &end, 10);
+	return errno || end == buf ? -EINVAL : 0;
+}
+
+/*
+ * Make sure node @node has HUGETLB_PAGES free huge pages of @kb kB: grow
+ * its pool by what it lacks (the teardown shrinks it back), as
+ * selftests/mm does through the global nr_hugepages, but on this node.
+ * Returns false, with the reason in @why, if they cannot be had.
+ */
+static bool hugetlb_reserve(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(offload) *self, int node,
+			    unsigned long kb, char *why, size_t size)
+{
+	long nr, nr_free, want;
+	char *path;
+	int i, ret;
+
+	ret = hugetlb_pool_read(node, kb, "free_hugepages", &nr_free);
+	if (!ret)
+		ret = hugetlb_pool_read(node, kb, "nr_hugepages", &nr);
+	if (ret) {
+		snprintf(why, size, "cannot read the %lu kB huge page pool of node %d: %s",
+			 kb, node, strerror(-ret));
+		return false;
+	}
+	if (nr_free >= HUGETLB_PAGES)
+		return true;
+
+	i = self->nr_hugetlb_saved;
+	ASSERT_GT(HUGETLB_POOLS, i);
+	path = self->hugetlb_path[i];
+	hugetlb_pool_path(path, sizeof(self->hugetlb_path[i]), node, kb,
+			  "nr_hugepages");
+	self->hugetlb_saved[i] = nr;
+	self->nr_hugetlb_saved = i + 1;
+
+	want = nr + HUGETLB_PAGES - nr_free;
+	ret = offctl_write(path, "%ld", want);
+	if (ret) {
+		snprintf(why, size, "cannot write %ld to %s: %s", want, path,
+			 strerror(-ret));
+		return false;
+	}
+	ret = hugetlb_pool_read(node, kb, "free_hugepages", &nr_free);
+	if (ret) {
+		snprintf(why, size, "cannot read the %lu kB huge page pool of node %d: %s",
+			 kb, node, strerror(-ret));
+		return false;
+	}
+	if (nr_free < HUGETLB_PAGES) {
+		snprintf(why, size,
+			 "node %d: %ld free %lu kB huge pages with nr_hugepages %ld, need %d",
+			 node, nr_free, kb, want, HUGETLB_PAGES);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Map HUGETLB_PAGES huge pages of @hsize bytes (MAP_HUGETLB: the default
+ * size) as the private anonymous test region, not populated.  It is
+ * described as a region of base pages: the pattern, checksum and placement
+ * helpers work page by page, and smaps counts no THP (AnonHugePages) in a
+ * hugetlb mapping.
+ */
+static void map_hugetlb_region(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(offload) *self, size_t hsize)
+{
+	struct mig_region *r = &self->region;
+	size_t len = HUGETLB_PAGES * hsize;
+	void *p;
+
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	ASSERT_NE(MAP_FAILED, p) {
+		TH_LOG("cannot map %d huge pages of %zu kB: %s", HUGETLB_PAGES,
+		       hsize >> 10, strerror(errno));
+	}
+	memset(r, 0, sizeof(*r));
+	r->map = p;
+	r->map_len = len;
+	r->addr = p;
+	r->len = len;
+	r->page_size = sysconf(_SC_PAGESIZE);
+	r->align = hsize;
+	r->backing = MIG_BASE_PAGES;
+}
+
+/*
+ * Set up the region of a hugetlb test: HUGETLB_PAGES huge pages filled on
+ * node A with the pattern of @salt, and as many free huge pages on node B
+ * for them to move to.  Returns the huge page size, or 0 with the reason
+ * to skip in @why.
+ */
+static size_t setup_hugetlb_region(struct __test_metadata *_metadata,
+				   FIXTURE_DATA(offload) *self,
+				   unsigned int salt, char *why, size_t size)
+{
+	unsigned long kb = hugetlb_default_kb();
+
+	if (!kb) {
+		snprintf(why, size,
+			 "no Hugepagesize in /proc/meminfo (kernel without CONFIG_HUGETLBFS?)");
+		return 0;
+	}
+	/* A fault on node A without a free huge page there is a SIGBUS. */
+	if (!hugetlb_reserve(_metadata, self, self->node_a, kb, why, size) ||
+	    !hugetlb_reserve(_metadata, self, self->node_b, kb, why, size))
+		return 0;
+	map_hugetlb_region(_metadata, self, kb << 10);
+	fill_region(_metadata, self, salt);
+	return kb << 10;
+}
+
+/*
+ * move_pages(2) of the first base page of each huge page of the region to
+ * @node, one call; their statuses in @status.
+ */
+static long move_hugetlb_heads(const struct mig_region *r, size_t hsize,
+			       int node, int *status)
+{
+	void *pages[HUGETLB_PAGES];
+	int nodes[HUGETLB_PAGES];
+	long ret;
+	int i;
+
+	for (i = 0; i < HUGETLB_PAGES; i++) {
+		pages[i] = r->addr + i * hsize;
+		nodes[i] = node;
+	}
+	ret = syscall(SYS_move_pages, 0, HUGETLB_PAGES, pages, nodes, status,
+		      MPOL_MF_MOVE);
+	return ret < 0 ? -errno : ret;
+}
+
+/* Status entries that are neither an error nor @node. */
+static size_t count_claimed(const int *status, size_t n, int node)
+{
+	size_t i, bad = 0;
+
+	for (i = 0; i < n; i++)
+		bad += status[i] >= 0 && status[i] != node;
+	return bad;
+}
+
+/* The broker saw nothing of the class between @c0 and @c1, nor @te. */
+static void check_broker_unused(struct __test_metadata *_metadata,
+				const struct offctl_class *c0,
+				const struct offctl_class *c1,
+				const struct offctl_te *t0,
+				const struct offctl_te *t1, const char *te)
+{
+	ASSERT_EQ(0, delta(c0->submitted, c1->submitted)) {
+		TH_LOG("class %s: the broker was given folios: hugetlb ones?",
+		       CLASS_SYSCALL);
+	}
+	ASSERT_EQ(0, delta(c0->offloaded, c1->offloaded)) {
+		TH_LOG("class %s: the broker offloaded hugetlb folios",
+		       CLASS_SYSCALL);
+	}
+	ASSERT_EQ(0, delta(c0->cpu, c1->cpu)) {
+		TH_LOG("class %s: the broker copied hugetlb folios on the CPU",
+		       CLASS_SYSCALL);
+	}
+	ASSERT_EQ(0, delta(t0->folios, t1->folios)) {
+		TH_LOG("test engine %s copied folios", te);
+	}
+}
+
+/*
+ * Engines never copy hugetlb folios, so under a require route (the CPU
+ * must not copy) they cannot migrate: migrate_hugetlbs() fails them
+ * without trying, and they stay where they are.
+ *
+ * Two huge pages filled on node A, the class of move_pages(2) routed in
+ * require mode to an instant engine, are moved to node B, first with the
+ * address of each huge page (one move_pages() call, which queues both on
+ * one list: it must report both not migrated and store no status for
+ * them), then with every base page address (it must report pages not
+ * migrated, and no status may be a node other than A).  Every page must
+ * still be on node A with its data, and the broker must not have seen a
+ * folio (no folio submitted, offloaded or copied by the CPU).  With the
+ * route reset to the boot default (prefer), the same move must succeed,
+ * which proves that the route refused it.
+ */
+TEST_F_TIMEOUT(offload, hugetlb_require_fails_keeps_source, TEST_TIMEOUT)
+{
+	int heads[HUGETLB_PAGES];
+	struct offctl_class c0, c1;
+	struct offctl_te t0, t1;
+	size_t hsize, npages, i, busy = 0;
+	const char *te;
+	char why[192];
+	long ret, ret_all;
+
+	hsize = setup_hugetlb_region(_metadata, self, 0x48, why, sizeof(why));
+	if (!hsize)
+		SKIP(return, "%s", why);
+	npages = mig_region_pages(&self->region);
+	te = add_engine(_metadata, self, "hr", "kind=instant large=1");
+	set_route(_metadata, self, CLASS_SYSCALL, "require", 1, te);
+
+	/* move_pages() leaves the entries of pages it failed to move alone. */
+	for (i = 0; i < HUGETLB_PAGES; i++)
+		heads[i] = INT_MIN;
+	for (i = 0; i < npages; i++)
+		self->status[i] = INT_MIN;
+
+	read_class(_metadata, CLASS_SYSCALL, &c0);
+	read_te(_metadata, te, &t0);
+	ret = move_hugetlb_heads(&self->region, hsize, self->node_b, heads);
+	ret_all = mig_move_region(&self->region, self->node_b, self->status,
+				  NULL);
+	read_class(_metadata, CLASS_SYSCALL, &c1);
+	read_te(_metadata, te, &t1);
+	log_class_delta(_metadata, CLASS_SYSCALL, &c0, &c1);
+	log_te_delta(_metadata, te, &t0, &t1);
+	for (i = 0; i < npages; i++)
+		busy += self->status[i] == -EBUSY;
+	TH_LOG("move_pages() of %d huge pages: %ld; of %zu base pages: %ld (%zu -EBUSY)",
+	       HUGETLB_PAGES, ret, npages, ret_all, busy);
+
+	ASSERT_EQ(HUGETLB_PAGES, ret) {
+		TH_LOG("expected all %d huge pages reported not migrated",
+		       HUGETLB_PAGES);
+	}
+	ASSERT_EQ(0, count_claimed(heads, HUGETLB_PAGES, self->node_a)) {
+		TH_LOG("move_pages() status claims huge pages moved: %d %d",
+		       heads[0], heads[1]);
+	}
+	ASSERT_LT(0, ret_all) {
+		TH_LOG("move_pages() of every base page: %ld; expected pages not migrated",
+		       ret_all);
+	}
+	ASSERT_GE((long)npages, ret_all);
+	ASSERT_EQ(0, count_claimed(self->status, npages, self->node_a)) {
+		TH_LOG("move_pages() status claims pages moved off node %d",
+		       self->node_a);
+	}
+	ASSERT_TRUE(query_ok(_metadata, &self->region, self->status,
+			     self->node_a, "placement after the refused move"));
+	ASSERT_TRUE(data_ok(_metadata, &self->region, self->seed,
+			    self->checksum, "contents after the refused move"));
+	check_broker_unused(_metadata, &c0, &c1, &t0, &t1, te);
+
+	/* The boot default route: prefer, which lets the CPU copy them. */
+	ret = offctl_route_reset(CLASS_SYSCALL);
+	ASSERT_EQ(0, ret) {
+		TH_LOG("cannot reset the route of %s: %s", CLASS_SYSCALL,
+		       strerror(-ret));
+	}
+	move_region(_metadata, self, self->node_a, self->node_b, MPOL_MF_MOVE);
+}
+
+/*
+ * The same two huge pages, the class routed in prefer mode to an instant
+ * engine with a minimum batch of one page: move_pages(2) of every base
+ * page moves them to node B, intact, copied by the CPU (hugetlb's own
+ * copy); the broker sees none of them.
+ */
+TEST_F_TIMEOUT(offload, hugetlb_prefer_migrates, TEST_TIMEOUT)
+{
+	struct offctl_class c0, c1;
+	struct offctl_te t0, t1;
+	const char *te;
+	char why[192];
+
+	if (!setup_hugetlb_region(_metadata, self, 0x50, why, sizeof(why)))
+		SKIP(return, "%s", why);
+	te = add_engine(_metadata, self, "hp", "kind=instant large=1");
+	set_route(_metadata, self, CLASS_SYSCALL, "prefer", 1, te);
+
+	read_class(_metadata, CLASS_SYSCALL, &c0);
+	read_te(_metadata, te, &t0);
+	move_region(_metadata, self, self->node_a, self->node_b, MPOL_MF_MOVE);
+	read_class(_metadata, CLASS_SYSCALL, &c1);
+	read_te(_metadata, te, &t1);
+	log_class_delta(_metadata, CLASS_SYSCALL, &c0, &c1);
+	log_te_delta(_metadata, te, &t0, &t1);
+	check_broker_unused(_metadata, &c0, &c1, &t0, &t1, te);
 }
 
 /* mbind(MPOL_BIND, node B, MPOL_MF_MOVE) of a region on node A. */

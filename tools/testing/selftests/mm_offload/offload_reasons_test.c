@@ -761,8 +761,9 @@ static void *reader_fn(void *arg)
  * Fill ~150,000 base pages, free every other one so that memory is
  * fragmented, and compact all zones while a second thread keeps checking
  * the pages that are left.  Then every kept page must hold its data, every
- * freed page must read as zeroes, some of the kept pages must have moved,
- * and the compaction class must have been offloaded.
+ * freed page must read as zeroes, the compaction class must have been
+ * offloaded, and some of the kept pages must have moved (if their frame
+ * numbers cannot be read, the case skips).
  */
 TEST_F_TIMEOUT(reasons, compaction, CASE_TIMEOUT)
 {
@@ -881,13 +882,14 @@ TEST_F_TIMEOUT(reasons, compaction, CASE_TIMEOUT)
 	ASSERT_LT(0, migrated) {
 		TH_LOG("compaction migrated nothing");
 	}
-	if (self->pfn[0]) {
-		ASSERT_LT(0UL, moved) {
-			TH_LOG("none of our %zu kept pages was migrated", kept);
-		}
-	}
 	ASSERT_LT(0, offloaded) {
 		TH_LOG("the broker copied no folio for class compaction");
+	}
+	/* Without frame numbers the checks above may not involve our pages. */
+	if (!self->pfn[0])
+		SKIP(return, "no PFNs in /proc/self/pagemap: did our pages move?");
+	ASSERT_LT(0UL, moved) {
+		TH_LOG("none of our %zu kept pages was migrated", kept);
 	}
 }
 
@@ -1055,9 +1057,10 @@ static int pick_block(const struct mig_region *r, uint64_t *pfn,
 /*
  * Fill 256 MiB, much of it in ZONE_MOVABLE, and offline two online Movable
  * memory blocks, those holding most of the region first (up to four if the
- * first ones held none of it).  At least one must go offline; the region's
- * data must be intact, pages must have migrated and the memory_hotplug
- * class must have been offloaded.
+ * first ones held none of it).  If no block holding pages of the region
+ * goes offline, the case skips.  Otherwise the region's data must be
+ * intact, pages must have migrated and the memory_hotplug class must have
+ * been offloaded.
  */
 TEST_F_TIMEOUT(reasons, memory_hotplug, CASE_TIMEOUT)
 {
@@ -1139,9 +1142,10 @@ TEST_F_TIMEOUT(reasons, memory_hotplug, CASE_TIMEOUT)
 	if (!self->nr_offlined)
 		SKIP(return, "none of %d online Movable memory blocks could be offlined",
 		     candidates);
-	if (!ours_total && migrated <= 0)
-		SKIP(return, "no block with our pages went offline; the %d that did held no page",
-		     self->nr_offlined);
+	/* Nothing of ours migrated: the checks below would prove nothing. */
+	if (!ours_total)
+		SKIP(return, "%d block(s) offline, none held our pages (pgmigrate_success +%lld)",
+		     self->nr_offlined, migrated);
 
 	bad = mig_region_verify(&self->region, seed, &first);
 	ASSERT_EQ(0UL, bad) {
@@ -1152,8 +1156,6 @@ TEST_F_TIMEOUT(reasons, memory_hotplug, CASE_TIMEOUT)
 	ASSERT_LT(0, migrated) {
 		TH_LOG("offlining migrated no page");
 	}
-	if (!ours_total)
-		TH_LOG("warning: the offlined blocks held none of our pages");
 	ASSERT_LT(0, offloaded) {
 		TH_LOG("the broker copied no folio for class memory_hotplug");
 	}
