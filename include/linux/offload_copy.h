@@ -16,6 +16,7 @@
 #include <linux/kref.h>
 #include <linux/refcount.h>
 #include <linux/list.h>
+#include <linux/llist.h>
 #include <linux/migrate_mode.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -352,6 +353,7 @@ struct offload_seg {
  * @abort: why it was aborted, see request.c, or 0.
  * @cancels: times a reset cancelled it (-ECANCELED) on this request.
  * @poisoned: an engine found a poisoned source in it.
+ * @late: entry in the list of abandoned chunks their engines completed.
  * @priv: the engine's private area, see offload_chunk_priv().
  */
 struct offload_chunk {
@@ -375,6 +377,7 @@ struct offload_chunk {
 	u8			abort;
 	u8			cancels;
 	bool			poisoned;
+	struct llist_node	late;
 	void			*priv;
 };
 
@@ -420,7 +423,6 @@ struct offload_chunk {
  * @has_deadline: a deadline is set.
  * @timed_out: the deadline aborted chunks.
  * @refs: the owner's reference and one per abandoned chunk.
- * @release: releases what abandoned chunks kept once their engines let go.
  * @parked: entry in the list of requests with abandoned chunks.
  * @priv_size: bytes of each chunk's private area.
  * @max_chunks: chunks in @chunks.
@@ -454,7 +456,6 @@ struct offload_req {
 	bool			has_deadline;
 	bool			timed_out;
 	refcount_t		refs;
-	struct work_struct	release;
 	struct list_head	parked;
 	unsigned int		priv_size;
 	unsigned int		max_chunks;

@@ -126,7 +126,7 @@ void offload_req_note_priv(unsigned int size);
 void offload_req_park(struct offload_req *req, struct offload_chunk *chunk);
 void offload_req_unpark_chunk(struct offload_req *req,
 			      struct offload_chunk *chunk);
-void offload_req_unpark(struct offload_req *req);
+void offload_req_unpark(struct offload_chunk *chunk);
 unsigned int offload_req_parked_count(void);
 #if IS_ENABLED(CONFIG_KUNIT)
 struct offload_req *offload_req_create(unsigned int max,

@@ -113,8 +113,6 @@ static void offload_req_destroy(struct offload_req *req)
 	kfree(req);
 }
 
-static void offload_req_release_work(struct work_struct *work);
-
 VISIBLE_IF_KUNIT struct offload_req *
 offload_req_create(unsigned int max, unsigned int priv_size, gfp_t gfp)
 {
@@ -150,7 +148,6 @@ offload_req_create(unsigned int max, unsigned int priv_size, gfp_t gfp)
 	INIT_LIST_HEAD(&req->done);
 	INIT_LIST_HEAD(&req->pending);
 	INIT_LIST_HEAD(&req->parked);
-	INIT_WORK(&req->release, offload_req_release_work);
 	refcount_set(&req->refs, 1);
 	return req;
 }
@@ -189,45 +186,65 @@ struct offload_req *offload_req_alloc(unsigned int class, unsigned int max,
 }
 EXPORT_SYMBOL_GPL(offload_req_alloc);
 
-/*
- * Release what the broker kept for the abandoned chunks that their engines
- * have completed since (state back to idle), then the request's references
- * for them; the last one frees it.
- */
-static void offload_req_release_work(struct work_struct *work)
+/* Whether a chunk of @req is still abandoned on its engine. */
+static bool offload_req_has_abandoned(struct offload_req *req)
 {
-	struct offload_req *req = container_of(work, struct offload_req,
-					       release);
-	unsigned int i, released = 0;
 	struct offload_chunk *chunk;
-	bool parked = false;
-	u64 state;
 
 	for (chunk = req->chunks; chunk < req->chunks + req->nr_chunks;
-	     chunk++) {
-		if (READ_ONCE(chunk->abort) != OFFLOAD_ABORT_ABANDONED)
-			continue;
-		state = atomic64_read(&chunk->state);
-		if (offload_state_bits(state) != OFFLOAD_CHUNK_IDLE) {
-			parked = true;
-			continue;
-		}
-		for (i = chunk->first; i < chunk->first + chunk->nr; i++) {
-			folio_put(req->src[i]);
-			folio_put(req->dst[i]);
-		}
-		offload_engine_put(chunk->eng);
-		WRITE_ONCE(chunk->abort, 0);
-		released++;
-	}
-	if (!parked) {
-		spin_lock_irq(&offload_parked_lock);
-		list_del_init(&req->parked);
-		spin_unlock_irq(&offload_parked_lock);
-	}
-	if (released && refcount_sub_and_test(released, &req->refs))
-		offload_req_destroy(req);
+	     chunk++)
+		if (READ_ONCE(chunk->abort) == OFFLOAD_ABORT_ABANDONED)
+			return true;
+	return false;
 }
+
+/* Take @req off the parked list if no chunk of it is abandoned any more. */
+static void offload_req_unlist(struct offload_req *req)
+{
+	spin_lock_irq(&offload_parked_lock);
+	if (!offload_req_has_abandoned(req))
+		list_del_init(&req->parked);
+	spin_unlock_irq(&offload_parked_lock);
+}
+
+/* Drop what offload_req_park() took for @chunk; the request goes last. */
+static void offload_req_release_chunk(struct offload_req *req,
+				      struct offload_chunk *chunk)
+{
+	unsigned int i;
+
+	for (i = chunk->first; i < chunk->first + chunk->nr; i++) {
+		folio_put(req->src[i]);
+		folio_put(req->dst[i]);
+	}
+	offload_engine_put(chunk->eng);
+}
+
+/*
+ * Abandoned chunks their engines completed at last, and the work item
+ * that releases them.  Both are global: a work item inside the request
+ * could not free the request it is part of while a second late
+ * completion queues it again.
+ */
+static LLIST_HEAD(offload_late);
+
+static void offload_late_work(struct work_struct *work)
+{
+	struct llist_node *late = llist_del_all(&offload_late);
+	struct offload_chunk *chunk, *tmp;
+	struct offload_req *req;
+
+	llist_for_each_entry_safe(chunk, tmp, late, late) {
+		req = chunk->req;
+		offload_req_release_chunk(req, chunk);
+		WRITE_ONCE(chunk->abort, 0);
+		offload_req_unlist(req);
+		if (refcount_dec_and_test(&req->refs))
+			offload_req_destroy(req);
+	}
+}
+
+static DECLARE_WORK(offload_late_release, offload_late_work);
 
 /**
  * offload_req_free - free a request
@@ -291,37 +308,24 @@ void offload_req_park(struct offload_req *req, struct offload_chunk *chunk)
 void offload_req_unpark_chunk(struct offload_req *req,
 			      struct offload_chunk *chunk)
 {
-	struct offload_chunk *other;
-	bool parked = false;
-	unsigned int i;
-
-	for (i = chunk->first; i < chunk->first + chunk->nr; i++) {
-		folio_put(req->src[i]);
-		folio_put(req->dst[i]);
-	}
-	offload_engine_put(chunk->eng);
-	for (other = req->chunks; other < req->chunks + req->nr_chunks; other++)
-		parked |= READ_ONCE(other->abort) == OFFLOAD_ABORT_ABANDONED;
-	if (!parked) {
-		spin_lock_irq(&offload_parked_lock);
-		list_del_init(&req->parked);
-		spin_unlock_irq(&offload_parked_lock);
-	}
+	offload_req_release_chunk(req, chunk);
+	offload_req_unlist(req);
 	/* Not the last reference: the owner holds one. */
 	refcount_dec(&req->refs);
 }
 
 /**
  * offload_req_unpark - an engine completed an abandoned chunk at last
- * @req: the request of the chunk
+ * @chunk: the chunk
  *
  * What the broker kept for the chunk is released from a work item.
  *
  * Context: any context.
  */
-void offload_req_unpark(struct offload_req *req)
+void offload_req_unpark(struct offload_chunk *chunk)
 {
-	queue_work(system_unbound_wq, &req->release);
+	llist_add(&chunk->late, &offload_late);
+	queue_work(system_unbound_wq, &offload_late_release);
 }
 
 /**

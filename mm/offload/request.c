@@ -575,7 +575,7 @@ void offload_chunk_complete(struct offload_chunk *chunk, u32 ticket,
 		offload_unplace_engine(eng, chunk);
 		pr_info_ratelimited("engine %s completed an abandoned chunk\n",
 				    eng->name);
-		offload_req_unpark(req);
+		offload_req_unpark(chunk);
 		return;
 	}
 
