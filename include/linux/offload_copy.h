@@ -394,6 +394,7 @@ struct offload_chunk {
  *	offload_req_init() clears it.
  * @nr: pairs added.
  * @bytes: bytes of the sources added.
+ * @folio_bytes: size of every folio added, 0 if they differ.
  * @max: pairs the request can hold.
  * @src: source folios.
  * @dst: destination folios, each the size of its source.
@@ -436,6 +437,7 @@ struct offload_req {
 	bool			async;
 	unsigned int		nr;
 	size_t			bytes;
+	size_t			folio_bytes;
 	unsigned int		max;
 	struct folio		**src;
 	struct folio		**dst;

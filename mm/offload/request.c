@@ -136,6 +136,10 @@ int offload_req_add(struct offload_req *req, struct folio *src,
 	req->dst[req->nr] = dst;
 	req->status[req->nr] = -EINPROGRESS;
 	req->bytes += folio_size(src);
+	if (!req->nr)
+		req->folio_bytes = folio_size(src);
+	else if (req->folio_bytes != folio_size(src))
+		req->folio_bytes = 0;
 	return req->nr++;
 }
 EXPORT_SYMBOL_GPL(offload_req_add);

@@ -110,11 +110,15 @@ void offload_chunk_count_segs(struct offload_chunk *chunk)
 
 	chunk->seg_bytes = offload_seg_limit(chunk->eng);
 	chunk->nr_segs = 0;
-	/* Index arithmetic needs folios of one size, none merged. */
+	/*
+	 * Index arithmetic needs folios of one size, none merged: known at
+	 * once for a request of one folio size, else looked for.
+	 */
 	chunk->folio_bytes = 0;
 	if (!(chunk->eng->caps & OFFLOAD_CAP_MERGE_SEGS)) {
 		chunk->folio_bytes = folio_size(req->src[chunk->first]);
-		for (i = chunk->first; i < chunk->first + chunk->nr; i++)
+		for (i = chunk->first; !req->folio_bytes &&
+		     i < chunk->first + chunk->nr; i++)
 			if (folio_size(req->src[i]) != chunk->folio_bytes)
 				chunk->folio_bytes = 0;
 	}
