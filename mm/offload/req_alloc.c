@@ -186,14 +186,20 @@ struct offload_req *offload_req_alloc(unsigned int class, unsigned int max,
 }
 EXPORT_SYMBOL_GPL(offload_req_alloc);
 
-/* Whether a chunk of @req is still abandoned on its engine. */
+/*
+ * Whether a chunk of @req is still abandoned on its engine.  A chunk that
+ * was abandoned keeps its mark until the request is submitted again; its
+ * state tells whether its engine has let go.
+ */
 static bool offload_req_has_abandoned(struct offload_req *req)
 {
 	struct offload_chunk *chunk;
 
 	for (chunk = req->chunks; chunk < req->chunks + req->nr_chunks;
 	     chunk++)
-		if (READ_ONCE(chunk->abort) == OFFLOAD_ABORT_ABANDONED)
+		if (READ_ONCE(chunk->abort) == OFFLOAD_ABORT_ABANDONED &&
+		    offload_state_bits(atomic64_read(&chunk->state)) ==
+		    OFFLOAD_CHUNK_ABANDONED)
 			return true;
 	return false;
 }
@@ -237,7 +243,6 @@ static void offload_late_work(struct work_struct *work)
 	llist_for_each_entry_safe(chunk, tmp, late, late) {
 		req = chunk->req;
 		offload_req_release_chunk(req, chunk);
-		WRITE_ONCE(chunk->abort, 0);
 		offload_req_unlist(req);
 		if (refcount_dec_and_test(&req->refs))
 			offload_req_destroy(req);

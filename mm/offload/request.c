@@ -750,11 +750,11 @@ static void offload_chunk_abandon(struct offload_req *req,
 		return;
 	/* All set up before the engine can see the chunk abandoned. */
 	offload_req_park(req, chunk);
-	chunk->abort = OFFLOAD_ABORT_ABANDONED;
+	WRITE_ONCE(chunk->abort, OFFLOAD_ABORT_ABANDONED);
 	do {
 		if ((u32)old != ticket) {
 			/* It completed after all: it is on the done list. */
-			chunk->abort = abort;
+			WRITE_ONCE(chunk->abort, abort);
 			offload_req_unpark_chunk(req, chunk);
 			return;
 		}
