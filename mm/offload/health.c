@@ -148,12 +148,13 @@ static void offload_probe_work(struct work_struct *work)
 		return;
 	atomic64_inc(&eng->stats.probes);
 	ok = offload_probe_copy(eng);
-	if (!ok)
-		atomic64_inc(&eng->stats.probe_failures);
-	if (ok) {
+	if (ok)
 		offload_engine_enable(eng);
-	} else if (test_bit(OFFLOAD_ENGINE_QUARANTINED, &eng->flags) &&
-		   !test_bit(OFFLOAD_ENGINE_ABANDONED, &eng->flags)) {
+	else
+		atomic64_inc(&eng->stats.probe_failures);
+	/* Still quarantined, and not for good: try again later. */
+	if (!ok && test_bit(OFFLOAD_ENGINE_QUARANTINED, &eng->flags) &&
+	    !test_bit(OFFLOAD_ENGINE_ABANDONED, &eng->flags)) {
 		eng->probe_delay = min(2 * eng->probe_delay,
 				       (unsigned long)OFFLOAD_PROBE_DELAY_MAX);
 		queue_delayed_work(system_unbound_wq, &eng->probe,

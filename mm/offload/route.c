@@ -9,9 +9,10 @@
  * Default route of every class: %OFFLOAD_MODE_PREFER over every registered
  * engine, for requests of at least %OFFLOAD_ROUTE_MIN_BATCH_DEFAULT base
  * pages, asynchronous ones (NUMA hinting faults, kswapd) giving engines
- * %OFFLOAD_ROUTE_ASYNC_MS_DEFAULT ms.  Smaller requests, and every request while no engine is
- * registered, take the caller's own copy path unchanged, so the default is
- * never slower than the stock kernel where a batch is too small to gain.
+ * %OFFLOAD_ROUTE_ASYNC_MS_DEFAULT ms.  Smaller requests, and every request
+ * while no engine is registered, take the caller's own copy path
+ * unchanged, so the default is never slower than the stock kernel where a
+ * batch is too small to gain.
  *
  * A route in require mode keeps offload_copy_key enabled, like a
  * registered engine does: its copies must reach the broker (and fail)
