@@ -543,6 +543,10 @@ void offload_engine_enable(struct offload_engine *eng);
 
 void offload_engine_kill(struct offload_engine *eng);
 
+int offload_copy_pages_mc(struct page *dst, struct page *src, unsigned long nr);
+bool offload_cpu_idle(int cpu);
+bool offload_cpus_share_cache(int a, int b);
+
 void offload_chunk_seg(const struct offload_chunk *chunk, unsigned int i,
 		       struct offload_seg *seg);
 bool offload_chunk_next_seg(const struct offload_chunk *chunk,

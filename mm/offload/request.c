@@ -721,7 +721,9 @@ static void offload_req_finish_pending(struct offload_req *req,
 	}
 	for (i = chunk->first; i < chunk->first + chunk->nr; i++) {
 		/* Machine-check safe: -EHWPOISON names the very pair. */
-		err = folio_mc_copy(req->dst[i], req->src[i]);
+		err = offload_copy_pages_mc(folio_page(req->dst[i], 0),
+					    folio_page(req->src[i], 0),
+					    folio_nr_pages(req->src[i]));
 		req->status[i] = err;
 		atomic64_inc(err ? &cs->failed : &cs->cpu);
 		cond_resched();
