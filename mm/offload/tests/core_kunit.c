@@ -350,3 +350,5 @@ kunit_test_suite(offload_registry_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the mm/offload engine registry");
 MODULE_LICENSE("GPL");
+/* The broker's internals and the fake engines are exported for KUnit only. */
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

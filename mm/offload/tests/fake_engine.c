@@ -8,6 +8,7 @@
  */
 
 #include <kunit/resource.h>
+#include <kunit/visibility.h>
 #include <linux/delay.h>
 #include <linux/hash.h>
 #include <linux/highmem.h>
@@ -46,6 +47,7 @@ struct offload_test_engine *fake_engine_alloc(struct kunit *test,
 	offload_test_engine_init(fe, name, kind, nid);
 	return fe;
 }
+EXPORT_SYMBOL_IF_KUNIT(fake_engine_alloc);
 
 /**
  * fake_engine_unregister - withdraw a fake engine
@@ -65,6 +67,7 @@ void fake_engine_unregister(struct offload_test_engine *fe)
 	offload_engine_unregister(&fe->eng);
 	offload_test_engine_flush(fe);
 }
+EXPORT_SYMBOL_IF_KUNIT(fake_engine_unregister);
 
 /**
  * fake_engine_unregister_action - fake_engine_unregister() for a callback
@@ -76,6 +79,7 @@ void fake_engine_unregister_action(void *fe)
 {
 	fake_engine_unregister(fe);
 }
+EXPORT_SYMBOL_IF_KUNIT(fake_engine_unregister_action);
 
 /**
  * fake_engine_register - register a fake engine until the test ends
@@ -90,6 +94,7 @@ void fake_engine_register(struct kunit *test, struct offload_test_engine *fe)
 							fake_engine_unregister_action,
 							fe), 0);
 }
+EXPORT_SYMBOL_IF_KUNIT(fake_engine_register);
 
 /**
  * fake_engine_add - fake_engine_alloc() and fake_engine_register()
@@ -112,6 +117,7 @@ struct offload_test_engine *fake_engine_add(struct kunit *test,
 	fake_engine_register(test, fe);
 	return fe;
 }
+EXPORT_SYMBOL_IF_KUNIT(fake_engine_add);
 
 static void fake_route_restore(void *route)
 {
@@ -157,6 +163,7 @@ void fake_route_set(struct kunit *test, enum offload_mode mode,
 							fake_route_restore,
 							saved), 0);
 }
+EXPORT_SYMBOL_IF_KUNIT(fake_route_set);
 
 static void fake_folios_free(void *data)
 {
@@ -193,6 +200,7 @@ struct fake_folios *fake_folios_alloc(struct kunit *test, unsigned int nr,
 	}
 	return ff;
 }
+EXPORT_SYMBOL_IF_KUNIT(fake_folios_alloc);
 
 /**
  * fake_folios_alloc_contig - zeroed base pages, physically contiguous
@@ -221,6 +229,7 @@ struct fake_folios *fake_folios_alloc_contig(struct kunit *test,
 							ff), 0);
 	return ff;
 }
+EXPORT_SYMBOL_IF_KUNIT(fake_folios_alloc_contig);
 
 /* Word @w of page @page of folio @i: 0 for seed 0, else unique per word. */
 static u64 fake_word(u32 seed, unsigned int i, unsigned int page,
@@ -271,6 +280,7 @@ void fake_folios_fill(struct fake_folios *ff, u32 seed)
 {
 	fake_folios_walk(ff, seed, true);
 }
+EXPORT_SYMBOL_IF_KUNIT(fake_folios_fill);
 
 /**
  * fake_folios_check - compare folios with the pattern of @seed
@@ -283,6 +293,7 @@ int fake_folios_check(const struct fake_folios *ff, u32 seed)
 {
 	return fake_folios_walk(ff, seed, false);
 }
+EXPORT_SYMBOL_IF_KUNIT(fake_folios_check);
 
 KUNIT_DEFINE_ACTION_WRAPPER(fake_req_free, offload_req_free,
 			    struct offload_req *);
@@ -303,6 +314,7 @@ struct offload_req *fake_req_alloc(struct kunit *test, unsigned int max)
 							req), 0);
 	return req;
 }
+EXPORT_SYMBOL_IF_KUNIT(fake_req_alloc);
 
 /**
  * fake_req_setup - (re)initialise @req for %FAKE_CLASS with every pair
@@ -331,6 +343,7 @@ int fake_req_setup(struct offload_req *req, const struct fake_folios *src,
 	}
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(fake_req_setup);
 
 /**
  * fake_req_prepare - fake_req_setup(), aborting the test on failure
@@ -345,6 +358,7 @@ void fake_req_prepare(struct kunit *test, struct offload_req *req,
 {
 	KUNIT_ASSERT_EQ(test, fake_req_setup(req, src, dst), 0);
 }
+EXPORT_SYMBOL_IF_KUNIT(fake_req_prepare);
 
 /**
  * fake_req_run - submit @req and, if the broker took it, wait for it
@@ -360,6 +374,7 @@ int fake_req_run(struct offload_req *req)
 		offload_req_wait(req, MAX_SCHEDULE_TIMEOUT);
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(fake_req_run);
 
 /**
  * fake_req_count - pairs of @req whose status is @status
@@ -376,6 +391,7 @@ unsigned int fake_req_count(const struct offload_req *req, int status)
 		n += req->status[i] == status;
 	return n;
 }
+EXPORT_SYMBOL_IF_KUNIT(fake_req_count);
 
 /**
  * fake_stats_read - read the counters of %FAKE_CLASS
@@ -392,6 +408,7 @@ void fake_stats_read(struct fake_stats *stats)
 	stats->declined = atomic64_read(&cs->declined);
 	stats->nomem = atomic64_read(&cs->nomem);
 }
+EXPORT_SYMBOL_IF_KUNIT(fake_stats_read);
 
 /**
  * fake_stats_since - how the counters of %FAKE_CLASS moved
@@ -409,6 +426,7 @@ void fake_stats_since(struct fake_stats *delta,
 	delta->declined -= before->declined;
 	delta->nomem -= before->nomem;
 }
+EXPORT_SYMBOL_IF_KUNIT(fake_stats_since);
 
 static void fake_async_fn(struct work_struct *work)
 {
@@ -433,6 +451,7 @@ void fake_async_start(struct fake_async *fa, void (*fn)(void *arg),
 	INIT_WORK_ONSTACK(&fa->work, fake_async_fn);
 	schedule_work(&fa->work);
 }
+EXPORT_SYMBOL_IF_KUNIT(fake_async_start);
 
 /**
  * fake_async_wait - wait for the call to return
@@ -445,6 +464,7 @@ bool fake_async_wait(struct fake_async *fa, unsigned int ms)
 {
 	return wait_for_completion_timeout(&fa->done, msecs_to_jiffies(ms));
 }
+EXPORT_SYMBOL_IF_KUNIT(fake_async_wait);
 
 /**
  * fake_async_finish - wait for the work item and release it
@@ -455,6 +475,7 @@ void fake_async_finish(struct fake_async *fa)
 	flush_work(&fa->work);
 	destroy_work_on_stack(&fa->work);
 }
+EXPORT_SYMBOL_IF_KUNIT(fake_async_finish);
 
 /**
  * fake_expect_copied - every pair finished well, with the right content
@@ -469,6 +490,7 @@ void fake_expect_copied(struct kunit *test, const struct offload_req *req,
 	KUNIT_EXPECT_EQ(test, fake_req_count(req, 0), req->nr);
 	KUNIT_EXPECT_EQ(test, fake_folios_check(dst, seed), -1);
 }
+EXPORT_SYMBOL_IF_KUNIT(fake_expect_copied);
 
 /**
  * fake_expect_failed - every pair failed, the destinations untouched
@@ -484,6 +506,7 @@ void fake_expect_failed(struct kunit *test, const struct offload_req *req,
 	KUNIT_EXPECT_EQ(test, fake_req_count(req, -EINPROGRESS), 0);
 	KUNIT_EXPECT_EQ(test, fake_folios_check(dst, seed), -1);
 }
+EXPORT_SYMBOL_IF_KUNIT(fake_expect_failed);
 
 /**
  * fake_expect_declined - the broker declined: nothing copied or reported
@@ -497,6 +520,7 @@ void fake_expect_declined(struct kunit *test, const struct offload_req *req,
 	KUNIT_EXPECT_EQ(test, fake_req_count(req, -EINPROGRESS), req->nr);
 	KUNIT_EXPECT_EQ(test, fake_folios_check(dst, 0), -1);
 }
+EXPORT_SYMBOL_IF_KUNIT(fake_expect_declined);
 
 /**
  * fake_quarantined - whether a fake engine is quarantined
@@ -508,6 +532,7 @@ bool fake_quarantined(const struct offload_test_engine *fe)
 {
 	return test_bit(OFFLOAD_ENGINE_QUARANTINED, &fe->eng.flags);
 }
+EXPORT_SYMBOL_IF_KUNIT(fake_quarantined);
 
 /**
  * fake_wait_for - poll a condition for up to @ms milliseconds
@@ -525,3 +550,7 @@ bool fake_wait_for(bool (*cond)(void *arg), void *arg, unsigned int ms)
 		msleep(20);
 	return cond(arg);
 }
+EXPORT_SYMBOL_IF_KUNIT(fake_wait_for);
+
+MODULE_DESCRIPTION("Fake copy engines for the mm/offload KUnit suites");
+MODULE_LICENSE("GPL");
