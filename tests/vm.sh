@@ -21,7 +21,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 MODE=${1:-test}
-VM_TIMEOUT=${VM_TIMEOUT:-900}
+VM_TIMEOUT=${VM_TIMEOUT:-1500}
 VM_CPUS_PER_NODE=${VM_CPUS_PER_NODE:-2}
 VM_MEM_PER_NODE=${VM_MEM_PER_NODE:-1}	# GiB
 VM_MOVABLE=${VM_MOVABLE:-1536M}	# ZONE_MOVABLE, for hotplug tests

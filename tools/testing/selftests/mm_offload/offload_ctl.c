@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "offload_ctl.h"
@@ -330,23 +331,16 @@ int offctl_te_read(const char *engine, struct offctl_te *t)
 			   ARRAY_SIZE(fields), NULL, 0);
 }
 
-/**
- * offctl_te_list() - list the test engines whose name starts with @prefix
- * @prefix: start of the names
- * @names: receives up to @max names
- * @max: capacity of @names
- *
- * Return: the number of names stored, or -errno of fopen(3).
- */
-int offctl_te_list(const char *prefix, char names[][OFFCTL_NAME_LEN],
-		   int max)
+/* Names of the lines of @path that start with @prefix, see below. */
+static int list_names(const char *path, const char *prefix,
+		      char names[][OFFCTL_NAME_LEN], int max)
 {
 	size_t len = strlen(prefix), size = 0, n;
 	char *buf = NULL;
 	int count = 0;
 	FILE *f;
 
-	f = fopen(OFFCTL_TE_CONTROL, "re");
+	f = fopen(path, "re");
 	if (!f)
 		return -errno;
 	while (count < max && getline(&buf, &size, f) > 0) {
@@ -359,4 +353,106 @@ int offctl_te_list(const char *prefix, char names[][OFFCTL_NAME_LEN],
 	free(buf);
 	fclose(f);
 	return count;
+}
+
+/**
+ * offctl_te_list() - list the test engines whose name starts with @prefix
+ * @prefix: start of the names
+ * @names: receives up to @max names
+ * @max: capacity of @names
+ *
+ * Return: the number of names stored, or -errno of fopen(3).
+ */
+int offctl_te_list(const char *prefix, char names[][OFFCTL_NAME_LEN],
+		   int max)
+{
+	return list_names(OFFCTL_TE_CONTROL, prefix, names, max);
+}
+
+/**
+ * offctl_engine_list() - list the registered engines named @prefix...
+ * @prefix: start of the names
+ * @names: receives up to @max names, in registration order
+ * @max: capacity of @names
+ *
+ * Return: the number of names stored, or -errno of fopen(3).
+ */
+int offctl_engine_list(const char *prefix, char names[][OFFCTL_NAME_LEN],
+		       int max)
+{
+	return list_names(OFFCTL_ENGINES, prefix, names, max);
+}
+
+/**
+ * offctl_module_load() - load a module with modprobe
+ * @name: module name
+ *
+ * Return: 0 once /sys/module/@name exists, else -ENOENT.
+ */
+int offctl_module_load(const char *name)
+{
+	char cmd[128], path[128];
+
+	snprintf(cmd, sizeof(cmd), "modprobe %s >/dev/null 2>&1", name);
+	snprintf(path, sizeof(path), "/sys/module/%s", name);
+	if (system(cmd) == -1)
+		return -errno;
+	return access(path, F_OK) ? -ENOENT : 0;
+}
+
+/**
+ * offctl_module_unload() - unload a module, without waiting for its users
+ * @name: module name
+ *
+ * Return: 0, or -errno of delete_module(2): -EWOULDBLOCK while the module
+ * is in use (e.g. by the broker, for a copy in flight), -ENOENT if it is
+ * not loaded.
+ */
+int offctl_module_unload(const char *name)
+{
+	return syscall(SYS_delete_module, name, O_NONBLOCK) ? -errno : 0;
+}
+
+/**
+ * offctl_mtcopy_read() - read the counters of an mtcopy engine
+ * @engine: engine name, e.g. "mtcopy0"
+ * @m: receives them
+ *
+ * Return: 0, or -errno of fopen(3) (-ENOENT: no such mtcopy engine), or
+ * -EINVAL if a counter is missing.
+ */
+int offctl_mtcopy_read(const char *engine, struct offctl_mtcopy *m)
+{
+	struct {
+		const char *key;
+		int64_t *val;
+	} fields[] = {
+		{ "chunks", &m->chunks }, { "alone", &m->alone },
+		{ "busy", &m->busy }, { "helpers", &m->helpers },
+		{ "pieces", &m->pieces }, { "bytes", &m->bytes },
+		{ "helper_bytes", &m->helper_bytes },
+	};
+	char path[128], key[32], line[256];
+	unsigned int found = 0, i;
+	long long val;
+	FILE *f;
+
+	memset(m, 0, sizeof(*m));
+	snprintf(path, sizeof(path), OFFCTL_MTCOPY_DEBUGFS "/%s", engine);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	/* One "key value" per line; some values are not numbers ("cpus"). */
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%31s %lld", key, &val) != 2)
+			continue;
+		for (i = 0; i < ARRAY_SIZE(fields); i++) {
+			if (!strcmp(key, fields[i].key)) {
+				*fields[i].val = val;
+				found++;
+			}
+		}
+	}
+	fclose(f);
+	return found == ARRAY_SIZE(fields) ? 0 : -EINVAL;
 }

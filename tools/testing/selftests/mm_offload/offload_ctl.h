@@ -10,6 +10,7 @@
  *   /sys/kernel/debug/offload/enable                take one out of quarantine
  *   /sys/kernel/debug/offload/classes               one line per class
  *   /sys/kernel/debug/offload/engines               one line per engine
+ *   /sys/kernel/debug/mtcopy/<engine>               "key value" lines
  *
  * Every command is one write(2); every counter file holds one line per
  * object, its name first and then "key=value" fields.  offctl_write() also
@@ -28,6 +29,8 @@
 #define OFFCTL_ENGINES		OFFCTL_DEBUGFS "/engines"
 #define OFFCTL_TE_MODULE	"offload_test_engine"
 #define OFFCTL_TE_CONTROL	"/sys/kernel/debug/offload_test_engine/control"
+#define OFFCTL_MTCOPY_MODULE	"mtcopy"
+#define OFFCTL_MTCOPY_DEBUGFS	"/sys/kernel/debug/mtcopy"
 
 /* Longest engine name, including the NUL (OFFLOAD_ENGINE_NAME_LEN). */
 #define OFFCTL_NAME_LEN		32
@@ -80,6 +83,17 @@ struct offctl_te {
 	int64_t segs;
 };
 
+/* What an mtcopy engine did, see drivers/offload/mtcopy.h. */
+struct offctl_mtcopy {
+	int64_t chunks;
+	int64_t alone;
+	int64_t busy;
+	int64_t helpers;
+	int64_t pieces;
+	int64_t bytes;
+	int64_t helper_bytes;
+};
+
 #ifndef __printf
 #define __printf(a, b)	__attribute__((format(printf, a, b)))
 #endif
@@ -96,5 +110,10 @@ int offctl_engine_read(const char *engine, struct offctl_engine *e);
 int offctl_te_read(const char *engine, struct offctl_te *t);
 int offctl_te_list(const char *prefix, char names[][OFFCTL_NAME_LEN],
 		   int max);
+int offctl_engine_list(const char *prefix, char names[][OFFCTL_NAME_LEN],
+		       int max);
+int offctl_module_load(const char *name);
+int offctl_module_unload(const char *name);
+int offctl_mtcopy_read(const char *engine, struct offctl_mtcopy *m);
 
 #endif /* __OFFLOAD_CTL_H */

@@ -3,15 +3,18 @@
  * mm/offload: the folio copies of page migration for reasons other than
  * move_pages(2).
  *
- * Each case registers test copy engines (offload_test_engine, one per memory
- * node), routes one migration reason's copy class to them with a minimum
- * batch of one page, makes the kernel migrate pages of a test region for
- * that reason and then asserts that
+ * Each case registers copy engines, routes one migration reason's copy class
+ * to them with a minimum batch of one page, makes the kernel migrate pages
+ * of a test region for that reason and then asserts that
  *
  *  - the kernel did migrate (the reason's /proc/vmstat counter grew),
  *  - the broker copied for that reason (the class's "offloaded" counter in
  *    /sys/kernel/debug/offload/classes grew), and
  *  - every page of the region still holds its data.
+ *
+ * Every case runs twice: with test engines (offload_test_engine, one per
+ * memory node) and with mtcopy, the multi-threaded CPU copy engine (module
+ * mtcopy, one engine per node with CPUs), whose counters must grow too.
  *
  * compaction:      write /proc/sys/vm/compact_memory over a region with
  *                  holes, while a second thread keeps checking the region.
@@ -53,6 +56,7 @@
 #include "offload_ctl.h"
 
 #define ENGINE_PREFIX		"orr_n"
+#define MTCOPY_PREFIX		"mtcopy"
 
 #define NODE_SYSFS		"/sys/devices/system/node"
 #define MEMORY_SYSFS		"/sys/devices/system/memory"
@@ -333,13 +337,37 @@ static void engine_name(char *buf, size_t size, int nid)
 	snprintf(buf, size, ENGINE_PREFIX "%d", nid);
 }
 
+/* Add up the counters of the mtcopy engines. */
+static int mtcopy_totals(struct offctl_te *t)
+{
+	char names[MAX_TEST_NODES][OFFCTL_NAME_LEN];
+	struct offctl_engine one;
+	int i, n, ret;
+
+	memset(t, 0, sizeof(*t));
+	n = offctl_engine_list(MTCOPY_PREFIX, names, MAX_TEST_NODES);
+	if (n < 0)
+		return n;
+	for (i = 0; i < n; i++) {
+		ret = offctl_engine_read(names[i], &one);
+		if (ret)
+			return ret;
+		t->chunks += one.submitted;
+		t->folios += one.folios;
+		t->failed += one.errors;
+	}
+	return 0;
+}
+
 /* Add up the counters of this program's engines. */
-static int engine_totals(struct offctl_te *t)
+static int engine_totals(bool mtcopy, struct offctl_te *t)
 {
 	char names[MAX_TEST_NODES][OFFCTL_NAME_LEN];
 	struct offctl_te one;
 	int i, n, ret;
 
+	if (mtcopy)
+		return mtcopy_totals(t);
 	memset(t, 0, sizeof(*t));
 	n = offctl_te_list(ENGINE_PREFIX, names, MAX_TEST_NODES);
 	if (n < 0)
@@ -569,6 +597,23 @@ FIXTURE(reasons)
 	int nr_offlined;
 	pid_t child;
 	struct demote_result *result;
+	bool mtcopy;			/* the variant's engines are mtcopy's */
+	bool mtcopy_loaded;		/* we loaded module mtcopy */
+};
+
+FIXTURE_VARIANT(reasons)
+{
+	bool mtcopy;
+};
+
+FIXTURE_VARIANT_ADD(reasons, test_engines)
+{
+	.mtcopy = false,
+};
+
+FIXTURE_VARIANT_ADD(reasons, mtcopy)
+{
+	.mtcopy = true,
 };
 
 FIXTURE_SETUP(reasons)
@@ -584,6 +629,7 @@ FIXTURE_SETUP(reasons)
 		       nr < 0 ? strerror(-nr) : "none");
 	}
 	self->nr_nodes = nr < MAX_TEST_NODES ? nr : MAX_TEST_NODES;
+	self->mtcopy = variant->mtcopy;
 	/* Engines a killed earlier run may have left behind. */
 	engines_del_all();
 }
@@ -625,24 +671,60 @@ FIXTURE_TEARDOWN(reasons)
 		engine_name(name, sizeof(name), self->engines[i]);
 		offctl_te_cmd("del %s", name);
 	}
+	/* The broker holds the module while a copy is in flight. */
+	for (i = 0; self->mtcopy_loaded && i < 100; i++) {
+		if (offctl_module_unload(OFFCTL_MTCOPY_MODULE) != -EWOULDBLOCK)
+			break;
+		usleep(10000);
+	}
 	mig_region_free(&self->region);
 	free(self->status);
 	free(self->pfn);
 }
 
+/* Load mtcopy and list its engines, comma-separated, in @list. */
+static void mtcopy_engines(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(reasons) *self, char *list,
+			   size_t size)
+{
+	char names[MAX_TEST_NODES][OFFCTL_NAME_LEN];
+	int i, n, ret;
+
+	self->mtcopy_loaded = access("/sys/module/" OFFCTL_MTCOPY_MODULE,
+				     F_OK) != 0;
+	ret = offctl_module_load(OFFCTL_MTCOPY_MODULE);
+	ASSERT_EQ(0, ret) {
+		TH_LOG("cannot load module %s: %s", OFFCTL_MTCOPY_MODULE,
+		       strerror(-ret));
+	}
+	n = offctl_engine_list(MTCOPY_PREFIX, names, MAX_TEST_NODES);
+	ASSERT_LT(0, n) {
+		TH_LOG("module %s registered no engine", OFFCTL_MTCOPY_MODULE);
+	}
+	list[0] = '\0';
+	for (i = 0; i < n && i < 8; i++)
+		snprintf(list + strlen(list), size - strlen(list), "%s%s",
+			 i ? "," : "", names[i]);
+}
+
 /*
  * Register one test engine per memory node (kind @kind, large folios in one
- * segment) and route @class to them with a minimum batch of one page.
+ * segment), or load mtcopy, and route @class to those engines with a
+ * minimum batch of one page.
  */
 static void prepare(struct __test_metadata *_metadata,
 		    FIXTURE_DATA(reasons) *self, const char *class,
 		    const char *kind)
 {
+	char name[OFFCTL_NAME_LEN], engines[OFFCTL_ENGINES_LEN] = "";
 	struct offctl_class cs;
-	char name[OFFCTL_NAME_LEN];
 	int i, ret;
 
-	for (i = 0; i < self->nr_nodes; i++) {
+	if (self->mtcopy) {
+		mtcopy_engines(_metadata, self, engines, sizeof(engines));
+		kind = MTCOPY_PREFIX;
+	}
+	for (i = 0; !self->mtcopy && i < self->nr_nodes; i++) {
 		engine_name(name, sizeof(name), self->nodes[i]);
 		ret = offctl_te_cmd("add %s kind=%s node=%d delay_ms=0 large=1",
 				    name, kind, self->nodes[i]);
@@ -658,7 +740,7 @@ static void prepare(struct __test_metadata *_metadata,
 		TH_LOG("no class %s in " OFFCTL_CLASSES ": %s", class,
 		       strerror(-ret));
 	}
-	ret = offctl_route_set(class, TEST_MODE, TEST_MIN_BATCH, NULL);
+	ret = offctl_route_set(class, TEST_MODE, TEST_MIN_BATCH, engines);
 	ASSERT_EQ(0, ret) {
 		TH_LOG("cannot set route \"%s %s %d\": %s", class, TEST_MODE,
 		       TEST_MIN_BATCH, strerror(-ret));
@@ -667,8 +749,8 @@ static void prepare(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, offctl_class_read(class, &cs));
 	ASSERT_STREQ(TEST_MODE, cs.mode);
 	ASSERT_EQ(TEST_MIN_BATCH, cs.min_batch);
-	TH_LOG("%d %s test engine(s), route %s %s %lld engines=%s (was %s %lld)",
-	       self->nr_engines, kind, class, cs.mode,
+	TH_LOG("%s engines, route %s %s %lld engines=%s (was %s %lld)",
+	       kind, class, cs.mode,
 	       (long long)cs.min_batch, cs.engines, self->saved_route.mode,
 	       (long long)self->saved_route.min_batch);
 }
@@ -678,7 +760,7 @@ static void counters_begin(struct __test_metadata *_metadata,
 			   FIXTURE_DATA(reasons) *self)
 {
 	ASSERT_EQ(0, offctl_class_read(self->class, &self->before));
-	ASSERT_EQ(0, engine_totals(&self->eng_before));
+	ASSERT_EQ(0, engine_totals(self->mtcopy, &self->eng_before));
 }
 
 /* Log what the broker did since counters_begin(); return the offloads. */
@@ -690,7 +772,8 @@ static long long counters_report(struct __test_metadata *_metadata,
 	struct offctl_te e;
 	struct offctl_class a;
 
-	if (offctl_class_read(self->class, &a) || engine_totals(&e)) {
+	if (offctl_class_read(self->class, &a) ||
+	    engine_totals(self->mtcopy, &e)) {
 		TH_LOG("cannot read the broker counters");
 		return -1;
 	}
@@ -705,6 +788,9 @@ static long long counters_report(struct __test_metadata *_metadata,
 	       (long long)(e.failed - eb->failed),
 	       (long long)(e.aborted - eb->aborted),
 	       (long long)(e.rejected - eb->rejected));
+	/* What the class says the engines copied, they must have counted. */
+	if (e.folios - eb->folios < a.offloaded - b->offloaded)
+		return e.folios - eb->folios;
 	return a.offloaded - b->offloaded;
 }
 
