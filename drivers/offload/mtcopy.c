@@ -10,23 +10,26 @@
  * node, or anywhere), chosen one per last-level cache before a second one
  * in the same cache: copies are bound by memory bandwidth, which the CPUs
  * of one cache share.  With no idle CPU, or for a chunk too small to be
- * worth it, the submitter copies the whole chunk, so a migration is never
- * slower than the stock copy by more than the cost of asking.
+ * worth it, the submitter copies the whole chunk.
  *
- * Nothing is allocated per chunk.  The chunk's state and the helpers'
- * queue entries live in the chunk's private area, which the broker
- * preallocates (&struct mtcopy_chunk); every CPU has one work item per
- * module (a lane) that runs the pieces queued to it, on an unbound
- * workqueue with a rescuer, since the submitter may be kswapd demoting
- * pages.  The last thread to finish its piece reports the chunk.
+ * Nothing is allocated per chunk.  The chunk's state lives in its private
+ * area, which the broker preallocates (&struct mtcopy_chunk).  Pieces are
+ * offered to helpers in slots of per-CPU lanes that belong to the module:
+ * every CPU has a lane and a work item that takes its pieces, on an
+ * unbound workqueue with a rescuer, since the submitter may be kswapd
+ * demoting pages.  Once the submitter has copied its own piece it takes
+ * back every piece no helper has started, so that a chunk never waits for
+ * a helper that a busy or short-of-memory system runs late: a migration
+ * costs at most the stock copy plus the cost of asking.  The thread that
+ * copies the last piece reports the chunk.
  *
  * Lifetime: the broker does not unregister an engine before every chunk
- * it holds is reported, and a thread touches neither the chunk nor the
- * engine after it has counted its piece as finished.  Module unload
- * unregisters the engines, then destroys the workqueue, which waits for
- * the lanes to return.  Engines follow CPU hotplug from a work item: the
- * hotplug callbacks only queue it, because registering an engine flips a
- * static key, which takes the hotplug lock.
+ * it holds is reported; a thread touches neither the chunk nor the engine
+ * after counting its piece copied, except the last one, which reports the
+ * chunk.  Module unload unregisters the engines, then destroys the
+ * workqueue, which waits for the lanes to return.  Engines follow CPU
+ * hotplug from a work item: the hotplug callbacks only queue it, because
+ * registering an engine flips a static key, which takes the hotplug lock.
  */
 
 #include <linux/cpu.h>
@@ -50,23 +53,12 @@
 #include "mtcopy.h"
 
 /**
- * struct mtcopy_task - a piece queued to a helper
- * @node: entry in the lane's queue.
- * @piece: index of the piece, 1 for the first helper's.
- */
-struct mtcopy_task {
-	struct llist_node	node;
-	unsigned int		piece;
-};
-
-/**
  * struct mtcopy_chunk - mtcopy's state of a chunk, in its private area
  * @chunk: the chunk.
  * @ticket: see offload_chunk_ticket().
- * @left: threads whose piece is not finished yet.
- * @status: the first error a thread met, or 0.
+ * @left: pieces not copied yet.
+ * @status: the first error a piece met, or 0.
  * @nr_pieces: pieces the chunk is cut into, one per thread.
- * @tasks: the helpers' pieces, @nr_pieces - 1 of them.
  */
 struct mtcopy_chunk {
 	struct offload_chunk	*chunk;
@@ -74,16 +66,29 @@ struct mtcopy_chunk {
 	atomic_t		left;
 	int			status;
 	unsigned int		nr_pieces;
-	struct mtcopy_task	tasks[MTCOPY_MAX_HELPERS];
 };
 
+/* Slots of a lane: a CPU normally helps one chunk at a time. */
+#define MTCOPY_LANE_SLOTS	4
+
+/*
+ * A slot holds a piece offered to a helper: the address of the chunk's
+ * &struct mtcopy_chunk with the piece's number in its low bits, or 0.
+ */
+#define MTCOPY_PIECE_MASK	7UL
+
 /**
- * struct mtcopy_lane - a CPU's queue of pieces, and the work item running it
- * @todo: pieces queued, newest first.
- * @work: runs them, on a worker of the CPU's last-level cache.
+ * struct mtcopy_lane - pieces offered to one CPU, and the work item taking them
+ * @slot: the pieces, see %MTCOPY_PIECE_MASK.  Whoever exchanges a piece
+ *	for 0 copies it: the lane's work item, or the submitter taking back a
+ *	piece no helper has started.
+ * @work: takes the pieces, on a worker of the CPU's last-level cache.
+ *
+ * The slots belong to the module, not to the chunks: a chunk need not wait
+ * for a helper that never started.
  */
 struct mtcopy_lane {
-	struct llist_head	todo;
+	atomic_long_t		slot[MTCOPY_LANE_SLOTS];
 	struct work_struct	work;
 };
 
@@ -183,10 +188,10 @@ static struct mtcopy_engine *to_mtcopy(struct offload_engine *eng)
 	return container_of(eng, struct mtcopy_engine, eng);
 }
 
-static struct mtcopy_chunk *mtcopy_task_chunk(struct mtcopy_task *task)
+static unsigned long mtcopy_piece_val(struct mtcopy_chunk *mcc,
+				      unsigned int piece)
 {
-	return container_of(task - (task->piece - 1), struct mtcopy_chunk,
-			    tasks[0]);
+	return (unsigned long)mcc | piece;
 }
 
 /* Byte offset in the chunk where piece @piece starts, page aligned. */
@@ -200,9 +205,12 @@ static size_t mtcopy_piece_start(const struct mtcopy_chunk *mcc,
 	return round_down(div_u64(bytes * piece, mcc->nr_pieces), PAGE_SIZE);
 }
 
-/* Copy bytes [@start, @end) of @chunk, segment by segment. */
+/*
+ * Copy bytes [@start, @end) of @chunk, segment by segment; a helper
+ * (@may_sleep) reschedules between segments.
+ */
 static int mtcopy_copy_range(const struct offload_chunk *chunk, size_t start,
-			     size_t end)
+			     size_t end, bool may_sleep)
 {
 	struct offload_seg seg;
 	unsigned long pos = 0, first;
@@ -219,6 +227,8 @@ static int mtcopy_copy_range(const struct offload_chunk *chunk, size_t start,
 						    (to - from) >> PAGE_SHIFT);
 			if (ret)
 				return ret;
+			if (may_sleep)
+				cond_resched();
 		}
 		off += seg.len;
 	}
@@ -240,8 +250,12 @@ static void mtcopy_chunk_done(struct mtcopy_engine *mc,
 	offload_chunk_complete(chunk, mcc->ticket, status);
 }
 
-/* Copy piece @piece of @mcc's chunk; the last thread reports the chunk. */
-static void mtcopy_piece(struct mtcopy_chunk *mcc, unsigned int piece)
+/*
+ * Copy piece @piece of @mcc's chunk, as a @helper or not; the thread that
+ * copies the last piece reports the chunk.
+ */
+static void mtcopy_piece(struct mtcopy_chunk *mcc, unsigned int piece,
+			 bool helper)
 {
 	struct mtcopy_engine *mc = to_mtcopy(mcc->chunk->eng);
 	size_t start = mtcopy_piece_start(mcc, piece);
@@ -249,11 +263,11 @@ static void mtcopy_piece(struct mtcopy_chunk *mcc, unsigned int piece)
 	u64 t0 = ktime_get_ns();
 	int ret;
 
-	ret = mtcopy_copy_range(mcc->chunk, start, end);
+	ret = mtcopy_copy_range(mcc->chunk, start, end, helper);
 	if (ret)
 		cmpxchg(&mcc->status, 0, ret);
 	atomic64_inc(&mc->stats.pieces);
-	if (piece)
+	if (helper)
 		atomic64_add(end - start, &mc->stats.helper_bytes);
 	atomic64_add(ktime_get_ns() - t0, &mc->stats.copy_ns);
 	/* Past this, the chunk and the engine may be gone. */
@@ -265,14 +279,41 @@ static void mtcopy_lane_work(struct work_struct *work)
 {
 	struct mtcopy_lane *lane = container_of(work, struct mtcopy_lane,
 						work);
-	struct llist_node *todo = llist_del_all(&lane->todo);
-	struct mtcopy_task *task, *next;
+	unsigned long val;
+	unsigned int i;
 
-	llist_for_each_entry_safe(task, next, llist_reverse_order(todo),
-				  node) {
-		mtcopy_piece(mtcopy_task_chunk(task), task->piece);
+	for (i = 0; i < MTCOPY_LANE_SLOTS; i++) {
+		val = atomic_long_xchg(&lane->slot[i], 0);
+		if (!val)
+			continue;
+		mtcopy_piece((struct mtcopy_chunk *)(val & ~MTCOPY_PIECE_MASK),
+			     val & MTCOPY_PIECE_MASK, true);
 		cond_resched();
 	}
+}
+
+/* Offer a piece in a free slot of @lane; NULL if none is free. */
+static atomic_long_t *mtcopy_lane_offer(struct mtcopy_lane *lane,
+					unsigned long val)
+{
+	unsigned int i;
+
+	for (i = 0; i < MTCOPY_LANE_SLOTS; i++)
+		if (!atomic_long_cmpxchg(&lane->slot[i], 0, val))
+			return &lane->slot[i];
+	return NULL;
+}
+
+/* Whether the lane of @cpu has work offered or queued. */
+static bool mtcopy_lane_busy(int cpu)
+{
+	struct mtcopy_lane *lane = per_cpu_ptr(&mtcopy_lanes, cpu);
+	unsigned int i;
+
+	for (i = 0; i < MTCOPY_LANE_SLOTS; i++)
+		if (atomic_long_read(&lane->slot[i]))
+			return true;
+	return work_pending(&lane->work);
 }
 
 /* Whether a CPU of @cpus[0..@nr) shares a last-level cache with @cpu. */
@@ -300,7 +341,9 @@ static bool mtcopy_picked(const int *cpus, unsigned int nr, int cpu)
  * @cpus: filled with the helpers chosen
  *
  * Round by round, at most one idle CPU per last-level cache, the cache of
- * @self counting as taken in the first round.
+ * @self counting as taken in the first round.  CPUs whose lane is busy
+ * with another chunk are skipped; the search starts after @self, so that
+ * concurrent submitters spread out.
  *
  * Context: any context.
  * Return: the number of helpers chosen, 0 if no CPU of @from is idle.
@@ -319,12 +362,12 @@ VISIBLE_IF_KUNIT unsigned int mtcopy_pick_cpus(const struct cpumask *from,
 		/* The caches taken in this round: @self's in the first. */
 		unsigned int start = nr;
 
-		for_each_cpu(cpu, from) {
+		for_each_cpu_wrap(cpu, from, self + 1) {
 			if (nr > want)
 				break;
-			if (!cpu_online(cpu) || mtcopy_picked(taken, nr, cpu) ||
+			if (mtcopy_picked(taken, nr, cpu) ||
 			    mtcopy_cache_taken(taken + round, nr - round, cpu) ||
-			    !offload_cpu_idle(cpu))
+			    !offload_cpu_idle(cpu) || mtcopy_lane_busy(cpu))
 				continue;
 			taken[nr++] = cpu;
 		}
@@ -367,7 +410,12 @@ static const struct cpumask *mtcopy_helper_cpus(const struct mtcopy_engine *mc,
 		nid = mc->eng.nid;
 		break;
 	}
-	return nid == NUMA_NO_NODE ? cpu_online_mask : cpumask_of_node(nid);
+	if (nid == NUMA_NO_NODE)
+		return cpu_online_mask;
+	/* A CPU-less node (a memory tier): the engine's CPUs help. */
+	if (cpumask_empty(cpumask_of_node(nid)) && mc->eng.nid != NUMA_NO_NODE)
+		nid = mc->eng.nid;
+	return cpumask_of_node(nid);
 }
 
 static int mtcopy_submit(struct offload_engine *eng,
@@ -375,11 +423,13 @@ static int mtcopy_submit(struct offload_engine *eng,
 {
 	struct mtcopy_engine *mc = to_mtcopy(eng);
 	struct mtcopy_chunk *mcc = offload_chunk_priv(chunk);
+	atomic_long_t *offered[MTCOPY_MAX_HELPERS] = {};
 	unsigned int i, want, nr = 0;
 	int cpus[MTCOPY_MAX_HELPERS];
 
 	want = mtcopy_helpers_wanted(chunk->bytes);
-	if (want) {
+	/* The piece number lives in the low bits of the address. */
+	if (want && !((unsigned long)mcc & MTCOPY_PIECE_MASK)) {
 		nr = mtcopy_pick_cpus(mtcopy_helper_cpus(mc, chunk),
 				      raw_smp_processor_id(), want, cpus);
 		if (!nr)
@@ -393,15 +443,33 @@ static int mtcopy_submit(struct offload_engine *eng,
 	mcc->status = 0;
 	mcc->nr_pieces = nr + 1;
 	atomic_set(&mcc->left, nr + 1);
+	/* The cmpxchg of an offer publishes @mcc to the helper. */
 	for (i = 0; i < nr; i++) {
 		struct mtcopy_lane *lane = per_cpu_ptr(&mtcopy_lanes, cpus[i]);
 
-		mcc->tasks[i].piece = i + 1;
-		llist_add(&mcc->tasks[i].node, &lane->todo);
-		queue_work_on(cpus[i], mtcopy_wq, &lane->work);
+		offered[i] = mtcopy_lane_offer(lane,
+					       mtcopy_piece_val(mcc, i + 1));
+		if (offered[i]) {
+			atomic64_inc(&mc->stats.helpers);
+			queue_work_on(cpus[i], mtcopy_wq, &lane->work);
+		}
 	}
-	atomic64_add(nr, &mc->stats.helpers);
-	mtcopy_piece(mcc, 0);
+	mtcopy_piece(mcc, 0, false);
+	/*
+	 * Take back the pieces no helper has started, so that the chunk never
+	 * waits for a helper: what is left is being copied.  Only the slots
+	 * are touched until a piece is taken back: the chunk may be complete.
+	 */
+	for (i = 0; i < nr; i++) {
+		unsigned long val = mtcopy_piece_val(mcc, i + 1);
+
+		if (offered[i] &&
+		    atomic_long_cmpxchg(offered[i], val, 0) != val)
+			continue;
+		if (offered[i])
+			atomic64_inc(&mc->stats.taken_back);
+		mtcopy_piece(mcc, i + 1, false);
+	}
 	return 0;
 }
 
@@ -411,9 +479,10 @@ static void mtcopy_issue_pending(struct offload_engine *eng)
 }
 
 /*
- * A CPU copy cannot be stopped midway, and a piece takes microseconds to
- * a few milliseconds: a late chunk completes on its own, well within the
- * broker's abort grace.
+ * When submit returns, every piece of the chunk is copied or being copied
+ * by a running helper (submit took back the others): a late chunk
+ * completes on its own once those copies end.  A CPU copy cannot be
+ * stopped midway.
  */
 static void mtcopy_abort(struct offload_engine *eng,
 			 struct offload_chunk *chunk)
@@ -441,8 +510,9 @@ static int mtcopy_stats_show(struct seq_file *m, void *data)
 	seq_printf(m, "pieces %lld\nbytes %lld\nhelper_bytes %lld\n",
 		   atomic64_read(&s->pieces), atomic64_read(&s->bytes),
 		   atomic64_read(&s->helper_bytes));
-	seq_printf(m, "copy_ns %lld\npoisoned %lld\n",
-		   atomic64_read(&s->copy_ns), atomic64_read(&s->poisoned));
+	seq_printf(m, "taken_back %lld\ncopy_ns %lld\npoisoned %lld\n",
+		   atomic64_read(&s->taken_back), atomic64_read(&s->copy_ns),
+		   atomic64_read(&s->poisoned));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(mtcopy_stats);
@@ -541,27 +611,32 @@ static DECLARE_WORK(mtcopy_sync_work, mtcopy_sync_work_fn);
 /* CPU came online, or died: the node's engine may come or go. */
 static int mtcopy_cpu_changed(unsigned int cpu)
 {
-	schedule_work(&mtcopy_sync_work);
+	queue_work(system_unbound_wq, &mtcopy_sync_work);
 	return 0;
 }
 
-static void mtcopy_stop_hotplug(void)
+/* Stop following CPU hotplug and unregister every engine. */
+static void mtcopy_stop(void)
 {
 	if (mtcopy_cpuhp_online > 0)
 		cpuhp_remove_state_nocalls(mtcopy_cpuhp_online);
 	if (mtcopy_cpuhp_dead > 0)
 		cpuhp_remove_state_nocalls(mtcopy_cpuhp_dead);
 	cancel_work_sync(&mtcopy_sync_work);
+	mutex_lock(&mtcopy_lock);
+	mtcopy_stopping = true;
+	mutex_unlock(&mtcopy_lock);
+	mtcopy_sync_nodes();
 }
 
 static int __init mtcopy_init(void)
 {
 	int cpu, ret;
 
+	BUILD_BUG_ON(MTCOPY_MAX_HELPERS > MTCOPY_PIECE_MASK);
 	for_each_possible_cpu(cpu) {
 		struct mtcopy_lane *lane = per_cpu_ptr(&mtcopy_lanes, cpu);
 
-		init_llist_head(&lane->todo);
 		INIT_WORK(&lane->work, mtcopy_lane_work);
 	}
 	/* Unbound workers, per cache by default; tunable in sysfs. */
@@ -593,7 +668,8 @@ static int __init mtcopy_init(void)
 	return 0;
 
 fail:
-	mtcopy_stop_hotplug();
+	/* The sync work may have registered engines meanwhile. */
+	mtcopy_stop();
 	debugfs_remove(mtcopy_debugfs);
 	destroy_workqueue(mtcopy_wq);
 	return ret;
@@ -602,11 +678,7 @@ module_init(mtcopy_init);
 
 static void __exit mtcopy_exit(void)
 {
-	mtcopy_stop_hotplug();
-	mutex_lock(&mtcopy_lock);
-	mtcopy_stopping = true;
-	mutex_unlock(&mtcopy_lock);
-	mtcopy_sync_nodes();
+	mtcopy_stop();
 	/* Waits for the lanes, which may still be returning. */
 	destroy_workqueue(mtcopy_wq);
 	debugfs_remove(mtcopy_debugfs);

@@ -6,7 +6,6 @@
 #define _DRIVERS_OFFLOAD_MTCOPY_H
 
 #include <linux/atomic.h>
-#include <linux/llist.h>
 #include <linux/offload_copy.h>
 
 struct dentry;
@@ -52,7 +51,9 @@ extern struct mtcopy_params mtcopy_params;
  * @chunks: chunks copied (or failed).
  * @alone: chunks their submitter copied alone: small, or no idle CPU.
  * @busy: chunks that could use helpers but found no idle CPU.
- * @helpers: pieces handed to helpers.
+ * @helpers: pieces offered to helpers.
+ * @taken_back: of those, pieces their submitter copied after all, no
+ *	helper having started them in the meantime.
  * @pieces: pieces copied, the submitters' included.
  * @bytes: bytes copied.
  * @helper_bytes: bytes of those that helpers copied.
@@ -64,6 +65,7 @@ struct mtcopy_stats {
 	atomic64_t	alone;
 	atomic64_t	busy;
 	atomic64_t	helpers;
+	atomic64_t	taken_back;
 	atomic64_t	pieces;
 	atomic64_t	bytes;
 	atomic64_t	helper_bytes;
@@ -83,9 +85,11 @@ struct mtcopy_engine {
 	struct dentry		*debugfs;
 };
 
+#if IS_ENABLED(CONFIG_KUNIT)
 struct mtcopy_engine *mtcopy_engine_create(const char *name, int nid);
 void mtcopy_engine_destroy(struct mtcopy_engine *mc);
 unsigned int mtcopy_pick_cpus(const struct cpumask *from, int self,
 			      unsigned int want, int *cpus);
+#endif
 
 #endif /* _DRIVERS_OFFLOAD_MTCOPY_H */
