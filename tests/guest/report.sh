@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # The "make run" report, printed by the guest: the machine, one checked
-# migration on the stock path, then the same through the offload broker
-# with a test engine on each node, and what the broker counted.
+# migration on the stock path, then through mtcopy (by threads, and on a
+# busy guest), then through the offload broker with a test engine on each
+# node, and what the broker counted.
 
 MIB=${MIGRATE_MIB:-64}
 OFFLOAD=/sys/kernel/debug/offload
@@ -26,6 +27,60 @@ engines()
 	fi
 }
 
+# Every CPU busy with a spinning shell, until spinners_stop.
+spinners_start()
+{
+	SPINNERS=
+	for i in $(seq "$(nproc)"); do
+		(while :; do :; done) &
+		SPINNERS="$SPINNERS $!"
+	done
+}
+
+spinners_stop()
+{
+	# shellcheck disable=SC2086
+	kill $SPINNERS
+	wait 2>/dev/null
+}
+
+# move_pages(2) copies through mtcopy, by number of threads, then on a
+# busy guest; the stock path (route off) for comparison.
+mtcopy_report()
+{
+	params=/sys/module/mtcopy/parameters
+	if ! modprobe mtcopy 2>/dev/null; then
+		echo "(no mtcopy module)"
+		return
+	fi
+	engines
+	echo
+	echo "Migration through mtcopy, by threads per chunk (TCG-emulated CPUs):"
+	for t in 1 2 4; do
+		where=engine
+		# More threads than a guest node has CPUs (2): any CPU.
+		[ "$t" -le 2 ] || where=any
+		echo "$t" >$params/max_threads
+		echo "$where" >$params/where
+		echo " max_threads=$t where=$where:"
+		migrate
+	done
+	echo 7 >$params/max_threads
+	echo engine >$params/where
+	echo "Busy guest (a spinning task per CPU), stock path then mtcopy:"
+	spinners_start
+	echo "syscall_or_cpuset off 32" >$OFFLOAD/route
+	migrate
+	echo "syscall_or_cpuset prefer 32" >$OFFLOAD/route
+	migrate
+	spinners_stop
+	echo "What mtcopy did:"
+	for f in /sys/kernel/debug/mtcopy/*; do
+		echo "  ${f##*/}: $(tr '\n' ' ' <"$f")"
+	done
+	rmmod mtcopy
+}
+
 echo "mm/offload demo on Linux $(uname -r)"
 echo
 echo "NUMA nodes:"
@@ -40,6 +95,8 @@ echo
 echo "Migration between nodes (move_pages(2)), stock path:"
 migrate
 
+echo
+mtcopy_report
 echo
 if ! modprobe offload_test_engine 2>/dev/null; then
 	echo "(no test engine module: nothing more to show)"
