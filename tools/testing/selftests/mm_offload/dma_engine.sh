@@ -1,0 +1,145 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# mm/offload's DMAEngine engine (module offload_dma) on simulated DMA
+# devices (module dma_sim, one per node with CPUs): move_pages(2) through
+# them, checked by migrate_report (content and placement):
+#  - in order and out of order: the engines copy, the CPU does not;
+#  - injected descriptor errors: prefer falls back to the CPU, require
+#    fails the pages, which stay intact on their node;
+#  - descriptors that never complete: the broker aborts, the engine
+#    resets the channel, the CPU copies;
+#  - offload_dma unloaded while another migration runs.
+
+ksft_skip=4
+here=$(dirname "$0")
+report=$here/migrate_report
+dbg=/sys/kernel/debug
+route=$dbg/offload/route
+sim=$dbg/dma_sim
+class=syscall_or_cpuset
+rc=0
+
+ok() { echo "ok - $*"; }
+fail() { echo "not ok - $*"; rc=1; }
+
+if ! modprobe dma_sim devices=2 channels=2 2>/dev/null ||
+   ! modprobe offload_dma 2>/dev/null; then
+	echo "SKIP: needs modules dma_sim and offload_dma"
+	exit $ksft_skip
+fi
+
+# field ENGINE KEY: a counter of /sys/kernel/debug/offload/engines.
+field()
+{
+	sed -n "s/^$1 .* $2=\([0-9]*\).*/\1/p" $dbg/offload/engines
+}
+
+# class KEY: a counter of the class of move_pages(2).
+class_field()
+{
+	sed -n "s/^$class .* $1=\([0-9]*\).*/\1/p" $dbg/offload/classes
+}
+
+engines=$(cut -d' ' -f1 $dbg/offload/engines | grep '^dma' | tr '\n' ',' |
+	  sed 's/,$//')
+if [ -z "$engines" ]; then
+	fail "offload_dma registered no engine on dma_sim"
+	exit 1
+fi
+echo "# engines: $engines"
+
+folios()
+{
+	n=0
+	for e in $(echo "$engines" | tr ',' ' '); do
+		n=$((n + $(field "$e" folios)))
+	done
+	echo $n
+}
+
+# migrate NAME [EXPECT]: one checked migration of 8 MiB, 4k and THP;
+# EXPECT "refused" wants every 4 KiB page left where it was.
+migrate()
+{
+	"$report" -s 8 >/tmp/dma_engine.out 2>&1
+	status=$?
+	sed "s/^/# $1: /" /tmp/dma_engine.out
+	if [ "${2:-}" = refused ]; then
+		if grep -q '4k .*: move_pages failed: 2048 pages not migrated' \
+			/tmp/dma_engine.out; then
+			ok "$1"
+		else
+			fail "$1: expected all 2048 pages refused"
+		fi
+	elif [ $status -eq 0 ]; then
+		ok "$1"
+	else
+		fail "$1: migrate_report exit $status"
+	fi
+}
+
+echo "$class prefer 1 $engines async_ms=0" >$route
+
+f0=$(folios); c0=$(class_field cpu)
+migrate in_order
+f1=$(folios); c1=$(class_field cpu)
+[ "$f1" -gt "$f0" ] && [ "$c1" -eq "$c0" ] &&
+	ok "engines copied $((f1 - f0)) folios, the CPU none" ||
+	fail "engines copied $((f1 - f0)) folios, the CPU $((c1 - c0))"
+
+for d in $sim/dma_sim.*; do echo 1 >"$d/ooo"; done
+f0=$(folios)
+migrate out_of_order
+[ "$(folios)" -gt "$f0" ] && ok "out of order: engines copied" ||
+	fail "out of order: engines copied nothing"
+for d in $sim/dma_sim.*; do echo 0 >"$d/ooo"; done
+
+for d in $sim/dma_sim.*; do
+	echo 0 >"$d/fail/verbose"
+	echo -1 >"$d/fail/times"
+	echo 100 >"$d/fail/probability"
+done
+c0=$(class_field cpu)
+migrate errors_prefer
+[ "$(class_field cpu)" -gt "$c0" ] && ok "errors: the CPU copied" ||
+	fail "errors: the CPU copied nothing"
+echo "$class require 1 $engines async_ms=0" >$route
+migrate errors_require refused
+for d in $sim/dma_sim.*; do echo 0 >"$d/fail/probability"; done
+for e in $(echo "$engines" | tr ',' ' '); do
+	echo "$e" >$dbg/offload/enable
+done
+
+echo "$class prefer 1 $engines async_ms=0" >$route
+for d in $sim/dma_sim.*; do echo 1 >"$d/stuck"; done
+c0=$(class_field cpu)
+migrate stuck
+for d in $sim/dma_sim.*; do echo 0 >"$d/stuck"; done
+t=0
+for e in $(echo "$engines" | tr ',' ' '); do
+	t=$((t + $(field "$e" timeouts)))
+done
+[ "$t" -gt 0 ] && [ "$(class_field cpu)" -gt "$c0" ] &&
+	ok "stuck: $t timeouts, the CPU copied" ||
+	fail "stuck: $t timeouts, cpu +$(($(class_field cpu) - c0))"
+for e in $(echo "$engines" | tr ',' ' '); do
+	echo "$e" >$dbg/offload/enable
+done
+
+# Unload while a migration runs: the broker holds the module meanwhile.
+"$report" -s 32 >/tmp/dma_engine.bg 2>&1 &
+bg=$!
+for i in $(seq 200); do
+	rmmod offload_dma 2>/dev/null && break
+	usleep 50000
+done
+wait $bg && ok "migration during unload" ||
+	fail "migration during unload: $(cat /tmp/dma_engine.bg)"
+[ -d /sys/module/offload_dma ] && fail "offload_dma still loaded" ||
+	ok "offload_dma unloaded"
+
+echo "$class prefer 32" >$route
+rmmod offload_dma 2>/dev/null
+rmmod dma_sim || fail "rmmod dma_sim"
+exit $rc
