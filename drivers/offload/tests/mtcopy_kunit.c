@@ -494,6 +494,7 @@ static struct kunit_suite mtcopy_suite = {
 	.name		= "offload_mtcopy",
 	.test_cases	= mtcopy_cases,
 };
+
 kunit_test_suites(&mtcopy_suite, &mtcopy_bench_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the mtcopy copy engine");

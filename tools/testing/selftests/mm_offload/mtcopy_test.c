@@ -271,6 +271,12 @@ TEST_F(mtcopy, require_excludes_cpu_engines)
 	ASSERT_LT(0, ca.failed - cb.failed);
 }
 
+/* The moves the unload case's child counts, in memory shared with it. */
+static unsigned long moves_read(unsigned long *moves)
+{
+	return __atomic_load_n(moves, __ATOMIC_ACQUIRE);
+}
+
 /*
  * Child of the unload case: a region of its own (pages shared with the
  * parent after fork() would not move without MPOL_MF_MOVE_ALL), moved
@@ -278,7 +284,7 @@ TEST_F(mtcopy, require_excludes_cpu_engines)
  * moves in @moves; exits 1 on a failed or lossy move.
  */
 static void __attribute__((noreturn))
-mover(const int *nodes, volatile unsigned long *moves)
+mover(const int *nodes, unsigned long *moves)
 {
 	struct mig_region r;
 	size_t npages;
@@ -293,20 +299,20 @@ mover(const int *nodes, volatile unsigned long *moves)
 	if (!status)
 		_exit(3);
 	for (;;) {
-		int to = nodes[(*moves + 1) % 2];
+		int to = nodes[(moves_read(moves) + 1) % 2];
 
 		/* Pages busy at the moment may stay behind: not a loss. */
 		ret = mig_move_region(&r, to, status, NULL);
 		if (ret < 0 || (size_t)ret == npages ||
 		    mig_region_verify(&r, 0x756e, NULL))
 			_exit(1);
-		(*moves)++;
+		__atomic_add_fetch(moves, 1, __ATOMIC_RELEASE);
 	}
 }
 
 TEST_F_TIMEOUT(mtcopy, unload_while_migrating, 300)
 {
-	volatile unsigned long *moves;
+	unsigned long *moves;
 	int round, status, ret;
 	unsigned long before;
 
@@ -322,9 +328,9 @@ TEST_F_TIMEOUT(mtcopy, unload_while_migrating, 300)
 		mover(self->nodes, moves);
 
 	for (round = 0; round < UNLOAD_ROUNDS; round++) {
-		before = *moves;
+		before = moves_read(moves);
 		/* Unload with copies in flight, not between two moves. */
-		while (*moves == before &&
+		while (moves_read(moves) == before &&
 		       !waitpid(self->child, &status, WNOHANG))
 			usleep(1000);
 		usleep(20000);
@@ -335,17 +341,17 @@ TEST_F_TIMEOUT(mtcopy, unload_while_migrating, 300)
 		ASSERT_EQ(0, offctl_module_load(OFFCTL_MTCOPY_MODULE));
 		ASSERT_EQ(0, waitpid(self->child, &status, WNOHANG)) {
 			TH_LOG("mover exited, status %d, after %lu moves",
-			       WEXITSTATUS(status), *moves);
+			       WEXITSTATUS(status), moves_read(moves));
 		}
 	}
 	TH_LOG("%d unloads during %lu moves of a %lu MiB region",
-	       UNLOAD_ROUNDS, *moves, REGION_SIZE >> 20);
+	       UNLOAD_ROUNDS, moves_read(moves), REGION_SIZE >> 20);
 	kill(self->child, SIGKILL);
 	ASSERT_EQ(self->child, waitpid(self->child, &status, 0));
 	self->child = 0;
 	ASSERT_TRUE(WIFSIGNALED(status));
-	ASSERT_LE(UNLOAD_ROUNDS, *moves);
-	munmap((void *)moves, sizeof(*moves));
+	ASSERT_LE(UNLOAD_ROUNDS, moves_read(moves));
+	munmap(moves, sizeof(*moves));
 }
 
 /* Whether the engine list has @name, within @us microseconds. */
