@@ -5,7 +5,6 @@ set -eu
 . "$(dirname "$0")/../tests/lib.sh"
 
 pkgs=(
-	"$BASE_PACKAGE"		# the kernel source
 	build-essential bc bison flex libelf-dev libssl-dev cpio kmod
 	xz-utils rsync ccache git python3 perl sparse file
 	qemu-system-x86 busybox-static libnuma-dev
@@ -18,6 +17,7 @@ for p in "${pkgs[@]}"; do
 		missing+=("$p")
 	fi
 done
+
 install()
 {
 	local sudo=
@@ -25,7 +25,7 @@ install()
 	[ "$(id -u)" -eq 0 ] || sudo=sudo
 	$sudo apt-get update
 	$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y \
-		--no-install-recommends "$@"
+		--no-install-recommends --allow-downgrades "$@"
 }
 
 if [ ${#missing[@]} -gt 0 ]; then
@@ -33,12 +33,24 @@ if [ ${#missing[@]} -gt 0 ]; then
 	stage install "$LOGS/install.log" install "${missing[@]}"
 fi
 
-installed=$(dpkg-query -W -f='${Version}' "$BASE_PACKAGE")
-if [ "$installed" != "$BASE_VERSION" ]; then
+# The kernel source: the pinned version, even over a newer one; the
+# newest if Debian no longer serves it.
+base_version()
+{
+	dpkg-query -W -f='${Version}' "$BASE_PACKAGE" 2>/dev/null || true
+}
+if [ "$(base_version)" != "$BASE_VERSION" ]; then
+	stage source "$LOGS/install-source.log" \
+		install "$BASE_PACKAGE=$BASE_VERSION" ||
+	[ -n "$(base_version)" ] ||
+	stage source "$LOGS/install-source.log" install "$BASE_PACKAGE"
+fi
+if [ "$(base_version)" != "$BASE_VERSION" ]; then
 	cat >&2 <<MSG
 !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
-!! $BASE_PACKAGE $installed is installed, but kernel/BASE pins
-!! $BASE_VERSION.  Building on that other base; update kernel/BASE.
+!! $BASE_PACKAGE $(base_version) is installed, but kernel/BASE pins
+!! $BASE_VERSION, which could not be installed.  Building on that
+!! other base; update kernel/BASE.
 !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
 MSG
 fi
