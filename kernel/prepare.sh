@@ -67,7 +67,10 @@ sync_overlay()
 			rm -f "$SRC/$f"
 		done
 	fi
-	rsync -a --files-from="$list.new" "$TOP/" "$SRC/"
+	# By content, and without the times: a file that changed gets a new
+	# mtime, so that make rebuilds what depends on it even if its edit is
+	# older than the objects of an earlier build.
+	rsync -rlpc --files-from="$list.new" "$TOP/" "$SRC/"
 	mv "$list.new" "$list"
 }
 
