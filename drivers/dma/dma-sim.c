@@ -59,10 +59,14 @@
  * is taken by workers only and never nests with vc.lock.  Knobs are plain
  * variables read with READ_ONCE(); counters are atomic64_t.
  *
- * Lifetime: the dma_device is freed by its device_release callback.  The
- * driver cannot be unbound through sysfs, so removal only happens at module
- * exit, when no client can hold a channel (each holds a module reference);
- * unregistering then drops the last reference.
+ * Lifetime: the dma_device is freed by its device_release callback, when
+ * unregistering drops the last reference.  A device can be unbound through
+ * sysfs (/sys/bus/platform/drivers/dma_sim/unbind), for testing clients
+ * that let go of their channels when the driver is about to unbind
+ * (BUS_NOTIFY_UNBIND_DRIVER), as mm/offload's DMA engine does; a client
+ * still holding a channel at remove is warned about, and must not use it
+ * again.  At module exit no client can hold one (each holds a module
+ * reference).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -774,10 +778,15 @@ static void dma_sim_remove(struct platform_device *pdev)
 	debugfs_remove(sd->dbg_link);
 	debugfs_remove_recursive(sd->dbg_dir);
 
-	/* no client holds a channel (see "Lifetime"): this finds them idle */
+	/* no client should hold a channel (see "Lifetime") */
 	for (i = 0; i < sd->nr_chans; i++) {
-		dma_sim_chan_drop(&sd->chans[i]);
-		dma_sim_chan_sync(&sd->chans[i]);
+		struct dma_sim_chan *sc = &sd->chans[i];
+
+		if (sc->vc.chan.client_count)
+			dev_warn(&pdev->dev, "%s still held by a client\n",
+				 dma_chan_name(&sc->vc.chan));
+		dma_sim_chan_drop(sc);
+		dma_sim_chan_sync(sc);
 	}
 
 	/* drops the last reference: dma_sim_release() frees @sd */
@@ -789,7 +798,6 @@ static struct platform_driver dma_sim_driver = {
 	.remove = dma_sim_remove,
 	.driver = {
 		.name = DMA_SIM_NAME,
-		.suppress_bind_attrs = true,
 		.probe_type = PROBE_FORCE_SYNCHRONOUS,
 	},
 };
