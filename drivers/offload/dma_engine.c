@@ -43,11 +43,19 @@
  * broker abandons late chunks instead, keeping their pages (and here their
  * slots and mappings) until the device lets go.
  *
- * Not handled yet: a scan that runs between an unbind's notification and
- * the driver's remove can take the departing device's channels again (the
- * devices being unbound should be tracked); an unbind waits for chunks
- * the broker abandoned on a stuck device; names follow the DMA device ids,
- * which are not stable across reloads.
+ * Removal (an unbind, module exit).  Each channel is closed: no new
+ * submission, none under way, terminated where the provider can, then
+ * released: the provider's free_chan_resources drops whatever it still
+ * holds, and after dma_release_channel() it touches none of it (the
+ * DMAEngine contract, which is what lets go of a stuck device).  Every
+ * descriptor left is then unmapped and reported -ENODEV (the broker
+ * copies it elsewhere, or frees what it had abandoned), and only then is
+ * the engine unregistered, which so never waits for a stuck device.  An
+ * unbind kills the engine first (its errors are no faults).  Scans wait
+ * while any driver of the two buses is unbinding, so that none takes the
+ * channels of a device between the notification and the driver's remove.
+ * Engine names follow the DMA device ids, which are not stable across
+ * provider reloads.
  *
  * Locking: odma_chan.lock (IRQ-safe) protects a channel's slot bitmap and
  * marks; it is never held while calling the provider, which may call back
@@ -109,12 +117,15 @@ struct odma_slot {
  * struct odma_chan - a channel of an engine
  * @chan: the DMAEngine channel.
  * @map_dev: the device to map for, dmaengine_get_dma_device().
- * @lock: protects @used, @nr_used, @aborting and @submitting; never held
+ * @lock: protects @used, @nr_used, @aborting, @closed and @submitting;
+ *	never held
  *	while calling the provider, whose prep and submit may call back.
  * @used: slots not FREE.
  * @nr_used: bits set in @used.
  * @aborting: a reset is under way: no new submissions.
- * @submitting: submitters between reserving slots and their last submit.
+ * @closed: the channel is being released: no new submissions, no kicks.
+ * @submitting: submitters between reserving slots and their last submit,
+ *	and kickers in issue_pending.
  * @kicked: descriptors submitted since the last issue_pending.
  * @reset_lock: one reset at a time.
  * @slots: the slots.
@@ -126,6 +137,7 @@ struct odma_chan {
 	unsigned long		used[BITS_TO_LONGS(ODMA_SLOTS)];
 	unsigned int		nr_used;
 	bool			aborting;
+	bool			closed;
 	unsigned int		submitting;
 	bool			kicked;
 	struct mutex		reset_lock;	/* one reset at a time */
@@ -160,10 +172,14 @@ static LIST_HEAD(odma_engines);
 static DEFINE_MUTEX(odma_lock);	/* protects odma_engines */
 /*
  * One scan at a time, so that a device's channels go to one engine; also
- * orders scans against unbinds and module exit (odma_exiting).
+ * orders scans against unbinds and module exit.  Protects odma_exiting,
+ * odma_unbinding (drivers between their unbind and unbound notifications:
+ * scans wait for none) and odma_rescan (a scan waited).
  */
 static DEFINE_MUTEX(odma_scan_lock);
 static bool odma_exiting;
+static unsigned int odma_unbinding;
+static bool odma_rescan;
 
 static struct odma_engine *to_odma(struct offload_engine *eng)
 {
@@ -217,8 +233,9 @@ static void odma_done(void *param, const struct dmaengine_result *res)
 	struct odma_slot *slot = param;
 	int status = 0;
 
-	if (res->result == DMA_TRANS_ABORTED && READ_ONCE(slot->oc->aborting))
-		status = -ECANCELED;	/* a reset's collateral */
+	if (res->result == DMA_TRANS_ABORTED &&
+	    (READ_ONCE(slot->oc->aborting) || READ_ONCE(slot->oc->closed)))
+		status = -ECANCELED;	/* a reset's or a removal's */
 	else if (res->result != DMA_TRANS_NOERROR)
 		status = -EIO;
 	odma_finish(slot, status);
@@ -289,7 +306,7 @@ static bool odma_reserve(struct odma_chan *oc, struct offload_chunk *chunk,
 	unsigned int i, bit = 0;
 
 	spin_lock_irqsave(&oc->lock, flags);
-	if (oc->aborting || ODMA_SLOTS - oc->nr_used < n) {
+	if (oc->aborting || oc->closed || ODMA_SLOTS - oc->nr_used < n) {
 		spin_unlock_irqrestore(&oc->lock, flags);
 		return false;
 	}
@@ -370,27 +387,50 @@ static int odma_submit(struct offload_engine *eng, struct offload_chunk *chunk)
 	return 0;
 }
 
+/* Start what was submitted to @oc, unless it is being released. */
+static void odma_kick(struct odma_chan *oc)
+{
+	unsigned long flags;
+	bool kick;
+
+	spin_lock_irqsave(&oc->lock, flags);
+	kick = oc->kicked && !oc->closed;
+	oc->kicked = false;
+	if (kick)
+		oc->submitting++;
+	spin_unlock_irqrestore(&oc->lock, flags);
+	if (!kick)
+		return;
+	dma_async_issue_pending(oc->chan);
+	spin_lock_irqsave(&oc->lock, flags);
+	oc->submitting--;
+	spin_unlock_irqrestore(&oc->lock, flags);
+}
+
 static void odma_issue_pending(struct offload_engine *eng)
 {
 	struct odma_engine *oe = to_odma(eng);
 	unsigned int i;
 
-	for (i = 0; i < oe->nr_chans; i++) {
-		struct odma_chan *oc = oe->chans[i];
-
-		if (xchg(&oc->kicked, false))
-			dma_async_issue_pending(oc->chan);
-	}
+	for (i = 0; i < oe->nr_chans; i++)
+		if (READ_ONCE(oe->chans[i]->kicked))
+			odma_kick(oe->chans[i]);
 }
 
-/* Set or clear @oc's aborting mark; returns its submitters when set. */
-static unsigned int odma_mark_aborting(struct odma_chan *oc, bool on)
+/*
+ * Set or clear @oc's aborting (or, with @close, closed) mark; returns its
+ * submitters.
+ */
+static unsigned int odma_mark(struct odma_chan *oc, bool on, bool close)
 {
 	unsigned long flags;
 	unsigned int submitting;
 
 	spin_lock_irqsave(&oc->lock, flags);
-	oc->aborting = on;
+	if (close)
+		oc->closed = on;
+	else
+		oc->aborting = on;
 	submitting = oc->submitting;
 	spin_unlock_irqrestore(&oc->lock, flags);
 	return submitting;
@@ -409,8 +449,11 @@ static void odma_reset(struct odma_engine *oe, struct odma_chan *oc)
 
 	if (!mutex_trylock(&oc->reset_lock))
 		return;
+	/* A closed channel may be released already: odma_close(). */
+	if (READ_ONCE(oc->closed))
+		goto unlock;
 	/* Submitters do not sleep: they are gone in a moment. */
-	while (odma_mark_aborting(oc, true))
+	while (odma_mark(oc, true, false))
 		cpu_relax();
 
 	ret = dmaengine_terminate_async(oc->chan);
@@ -425,7 +468,31 @@ static void odma_reset(struct odma_engine *oe, struct odma_chan *oc)
 	for (idx = 0; idx < ODMA_SLOTS; idx++)
 		odma_finish(&oc->slots[idx], -ECANCELED);
 out:
-	odma_mark_aborting(oc, false);
+	odma_mark(oc, false, false);
+unlock:
+	mutex_unlock(&oc->reset_lock);
+}
+
+/*
+ * Close @oc for good and give it back: no submission or kick from now on
+ * and none under way, terminate where the provider can, release (the
+ * provider drops what it still holds and touches none of it afterwards),
+ * then report every descriptor left.
+ */
+static void odma_close(struct odma_engine *oe, struct odma_chan *oc,
+		       int status)
+{
+	unsigned int idx;
+
+	while (odma_mark(oc, true, true))
+		cpu_relax();
+	/* Waits for a reset under way; later ones see @closed. */
+	mutex_lock(&oc->reset_lock);
+	if (!READ_ONCE(oe->no_terminate))
+		dmaengine_terminate_async(oc->chan);
+	dma_release_channel(oc->chan);
+	for (idx = 0; idx < ODMA_SLOTS; idx++)
+		odma_finish(&oc->slots[idx], status);
 	mutex_unlock(&oc->reset_lock);
 }
 
@@ -444,13 +511,36 @@ static const struct offload_engine_ops odma_ops = {
 	.abort		= odma_abort,
 };
 
-/* Release the channels @oe holds, as far as @nr. */
-static void odma_release_chans(struct odma_engine *oe, unsigned int nr)
+/* Free the channels of @oe as far as @nr, releasing them if @release. */
+static void odma_free_chans(struct odma_engine *oe, unsigned int nr,
+			    bool release)
 {
 	while (nr--) {
-		dma_release_channel(oe->chans[nr]->chan);
+		if (release)
+			dma_release_channel(oe->chans[nr]->chan);
 		kfree(oe->chans[nr]);
 	}
+}
+
+/*
+ * The largest segment all of @chans map without bouncing, a multiple of
+ * PAGE_SIZE; 0 if one of them would bounce.
+ */
+static size_t odma_max_seg(struct dma_chan **chans, unsigned int nr)
+{
+	size_t max_seg = SIZE_MAX;
+	unsigned int i;
+
+	for (i = 0; i < nr; i++) {
+		struct device *dev = dmaengine_get_dma_device(chans[i]);
+
+		if (dma_addressing_limited(dev) ||
+		    is_swiotlb_force_bounce(dev))
+			return 0;
+		max_seg = min3(max_seg, (size_t)dma_get_max_seg_size(dev),
+			       dma_max_mapping_size(dev));
+	}
+	return rounddown(max_seg, PAGE_SIZE);
 }
 
 /*
@@ -466,11 +556,8 @@ static void odma_engine_add(struct dma_chan **chans, unsigned int nr)
 	int ret = -ENOMEM;
 	size_t max_seg;
 
-	max_seg = min_t(size_t, dma_get_max_seg_size(map_dev),
-			dma_max_mapping_size(map_dev));
-	max_seg = rounddown(max_seg, PAGE_SIZE);
-	if (dma_addressing_limited(map_dev) || is_swiotlb_force_bounce(map_dev) ||
-	    !max_seg) {
+	max_seg = odma_max_seg(chans, nr);
+	if (!max_seg) {
 		/* Bounce buffers: the CPU would copy anyway, twice. */
 		dev_info(dma_dev->dev, "not used for mm/offload: its DMA mapping is limited\n");
 		ret = -EOPNOTSUPP;
@@ -517,7 +604,7 @@ static void odma_engine_add(struct dma_chan **chans, unsigned int nr)
 
 free:
 	pr_warn("%s: no engine: %pe\n", dev_name(dma_dev->dev), ERR_PTR(ret));
-	odma_release_chans(oe, got);
+	odma_free_chans(oe, got, true);
 	kfree(oe);
 	chans += got;
 	nr -= got;
@@ -526,11 +613,21 @@ release:
 		dma_release_channel(chans[i]);
 }
 
-static void odma_engine_remove(struct odma_engine *oe)
+/*
+ * Remove @oe: close its channels, reporting what is left on them with
+ * @status (the device going away kills the engine first), then unregister
+ * it, which waits for nothing but the broker's users by then.
+ */
+static void odma_engine_remove(struct odma_engine *oe, int status)
 {
-	/* Waits for the chunks on it: the device still runs. */
+	unsigned int i;
+
+	if (status == -ENODEV)
+		offload_engine_kill(&oe->eng);
+	for (i = 0; i < oe->nr_chans; i++)
+		odma_close(oe, oe->chans[i], status);
 	offload_engine_unregister(&oe->eng);
-	odma_release_chans(oe, oe->nr_chans);
+	odma_free_chans(oe, oe->nr_chans, false);
 	kfree(oe);
 }
 
@@ -585,6 +682,10 @@ static void odma_scan(void)
 	if (!chans)
 		return;
 	mutex_lock(&odma_scan_lock);
+	if (odma_unbinding) {
+		odma_rescan = true;
+		goto out;
+	}
 	dma_cap_zero(mask);
 	dma_cap_set(DMA_MEMCPY, mask);
 	while (!odma_exiting && nr < ODMA_SCAN_MAX) {
@@ -612,6 +713,7 @@ static void odma_scan(void)
 		}
 		odma_engine_add(chans + i, j - i);
 	}
+out:
 	mutex_unlock(&odma_scan_lock);
 	kfree(chans);
 }
@@ -635,7 +737,7 @@ static bool odma_dev_below(struct device *dev, struct device *ancestor)
 /*
  * A driver bound: the device may offer channels.  A driver is about to
  * unbind: give back the channels of the DMA devices it provides, before
- * its remove unregisters them.
+ * its remove unregisters them, and hold scans off until it is unbound.
  */
 static int odma_bus_event(struct notifier_block *nb, unsigned long action,
 			  void *data)
@@ -651,6 +753,7 @@ static int odma_bus_event(struct notifier_block *nb, unsigned long action,
 	case BUS_NOTIFY_UNBIND_DRIVER:
 		/* No scan holds channels of @dev without an engine now. */
 		mutex_lock(&odma_scan_lock);
+		odma_unbinding++;
 		mutex_lock(&odma_lock);
 		list_for_each_entry_safe(oe, tmp, &odma_engines, node)
 			if (odma_dev_below(oe->dma_dev->dev, dev))
@@ -658,7 +761,16 @@ static int odma_bus_event(struct notifier_block *nb, unsigned long action,
 		mutex_unlock(&odma_lock);
 		mutex_unlock(&odma_scan_lock);
 		list_for_each_entry_safe(oe, tmp, &going, node)
-			odma_engine_remove(oe);
+			odma_engine_remove(oe, -ENODEV);
+		break;
+	case BUS_NOTIFY_UNBOUND_DRIVER:
+		mutex_lock(&odma_scan_lock);
+		/* Unbinds under way when the notifier came are not counted. */
+		if (odma_unbinding && !--odma_unbinding && odma_rescan) {
+			odma_rescan = false;
+			queue_work(system_unbound_wq, &odma_scan_work);
+		}
+		mutex_unlock(&odma_scan_lock);
 		break;
 	}
 	return NOTIFY_DONE;
@@ -683,7 +795,7 @@ static void odma_remove_all(void)
 	list_splice_init(&odma_engines, &going);
 	mutex_unlock(&odma_lock);
 	list_for_each_entry_safe(oe, tmp, &going, node)
-		odma_engine_remove(oe);
+		odma_engine_remove(oe, -ECANCELED);
 }
 
 static int __init odma_init(void)
@@ -717,6 +829,8 @@ static void __exit odma_exit(void)
 	bus_unregister_notifier(&pci_bus_type, &odma_pci_nb);
 #endif
 	bus_unregister_notifier(&platform_bus_type, &odma_platform_nb);
+	/* Queued by a notification meanwhile; finds odma_exiting set. */
+	cancel_work_sync(&odma_scan_work);
 }
 module_exit(odma_exit);
 
