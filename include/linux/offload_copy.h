@@ -33,7 +33,10 @@ struct offload_req;
 /* Longest engine name, including the terminating NUL. */
 #define OFFLOAD_ENGINE_NAME_LEN		32
 
-/* Relative throughput assumed for an engine that leaves @weight at 0. */
+/*
+ * Throughput assumed for an engine that leaves @weight at 0 until the
+ * broker has measured it: a weight of 100 stands for 1 GB/s.
+ */
 #define OFFLOAD_ENGINE_WEIGHT_DEFAULT	100
 
 /* Time a chunk may take on an engine that leaves @timeout_ms at 0. */
@@ -57,11 +60,13 @@ struct offload_req;
  * ABANDONED: a chunk was abandoned on it: no probes, only an admin's enable.
  * DYING: offload_engine_unregister() has begun.
  * DEAD: the driver said the device is gone, see offload_engine_kill().
+ * DISABLED: an admin took it out of every route (configfs "enabled").
  */
 #define OFFLOAD_ENGINE_QUARANTINED	0
 #define OFFLOAD_ENGINE_ABANDONED	1
 #define OFFLOAD_ENGINE_DYING		2
 #define OFFLOAD_ENGINE_DEAD		3
+#define OFFLOAD_ENGINE_DISABLED		4
 
 /**
  * enum offload_engine_cap - capability flags of a copy engine
@@ -196,8 +201,9 @@ struct offload_engine_stats {
  * @group: capacity shared with other engines, or NULL.
  * @chunk_priv_size: bytes of per-chunk private state the engine needs
  *	(see offload_chunk_priv()), at most %OFFLOAD_CHUNK_PRIV_MAX.
- * @weight: relative throughput used to balance work between engines;
- *	0 means %OFFLOAD_ENGINE_WEIGHT_DEFAULT.
+ * @weight: throughput used to balance work between engines, 100 standing
+ *	for 1 GB/s; 0 means the broker measures it (see balance.c), assuming
+ *	%OFFLOAD_ENGINE_WEIGHT_DEFAULT until it has.
  * @timeout_ms: time a chunk may take once the engine can start it (the
  *	clock runs longer for a chunk queued behind others) before the
  *	broker aborts it; 0 means %OFFLOAD_ENGINE_TIMEOUT_DEFAULT_MS.
@@ -211,6 +217,10 @@ struct offload_engine_stats {
  * @released: completed when the last reference is dropped.
  * @inflight: chunks the engine holds.
  * @outstanding: bytes of those chunks.
+ * @rate: measured throughput in bytes per millisecond; 0 until measured.
+ * @meas_bytes: bytes copied since @rate was last computed.
+ * @meas_ns: time the engine was busy copying them.
+ * @last_done: time of its last successful completion, in ns.
  * @faults: consecutive errors and timeouts.
  * @flags: %OFFLOAD_ENGINE_QUARANTINED and the other bits above.
  * @probe: retries a quarantined engine with a probe copy.
@@ -239,6 +249,10 @@ struct offload_engine {
 	struct completion		released;
 	atomic_t			inflight;
 	atomic64_t			outstanding;
+	atomic64_t			rate;
+	atomic64_t			meas_bytes;
+	atomic64_t			meas_ns;
+	atomic64_t			last_done;
 	atomic_t			faults;
 	unsigned long			flags;
 	struct delayed_work		probe;
@@ -556,7 +570,12 @@ void offload_chunk_complete(struct offload_chunk *chunk, u32 ticket,
 			    int status);
 
 int offload_route_set(unsigned int class, const struct offload_route *route);
+int offload_route_update(unsigned int class,
+			 int (*update)(struct offload_route *route, void *arg),
+			 void *arg, gfp_t gfp);
 int offload_route_get(unsigned int class, struct offload_route *route);
+void offload_routes_lock_down(void);
+bool offload_routes_are_locked(void);
 
 struct offload_req *offload_req_alloc(unsigned int class, unsigned int max,
 				      gfp_t gfp);

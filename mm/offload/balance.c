@@ -6,14 +6,24 @@
  * weighs the work already queued: a chunk goes to the allowed engine that
  * would finish it first, estimated as
  *
- *	(bytes queued on the engine + bytes of the chunk) / weight
+ *	(bytes queued on the engine + bytes of the chunk) / rate
  *		* (distance(engine, source) + distance(engine, destination))
  *
  * so that an idle local engine wins, a busy local engine loses to an idle
- * remote one once its queue is long enough, and a faster engine (larger
- * weight) takes a larger share.  Ties go to the engine listed first in the
- * route.  A chunk that an engine failed goes to the next engine of the
- * route that has not failed it, in route order.
+ * remote one once its queue is long enough, and a faster engine takes a
+ * larger share, in proportion to its rate.  Ties go to the engine listed
+ * first in the route.  A chunk that an engine failed goes to the next
+ * engine of the route that has not failed it, in route order.
+ *
+ * The rate is the engine's weight (100 for 1 GB/s) if it has one, else
+ * the throughput the broker measured: the bytes of the chunks it copied
+ * over the time it was busy copying them, that is from a chunk's
+ * submission or the previous completion, whichever came later, to its
+ * completion; so several chunks in flight at once (channels, threads)
+ * count as the throughput they give together.  The sums decay by half
+ * every %OFFLOAD_RATE_WINDOW_NS of busy time, so the rate follows an
+ * engine that slows down or speeds up within a few windows.  Until the
+ * first completion the default weight stands in.
  *
  * Engines of one &struct offload_engine_group share their queue: its
  * bytes count for each of them, and its limits hold for all together.
@@ -22,6 +32,7 @@
  * being unregistered, or dead, even from requests that already hold it.
  */
 
+#include <kunit/visibility.h>
 #include <linux/math64.h>
 #include <linux/topology.h>
 
@@ -48,6 +59,70 @@ u64 offload_queued_bytes(const struct offload_engine *eng)
 	return atomic64_read(&eng->outstanding);
 }
 
+/* Bytes per millisecond that a weight of 1 stands for: 100 is 1 GB/s. */
+#define OFFLOAD_RATE_PER_WEIGHT		10000ULL
+
+/* Busy time after which the measured sums decay by half. */
+#define OFFLOAD_RATE_WINDOW_NS		(20 * NSEC_PER_MSEC)
+
+/* Shortest busy time a completion counts, against clock granularity. */
+#define OFFLOAD_RATE_MIN_NS		1000
+
+/**
+ * offload_engine_rate - the throughput the balancer assumes for an engine
+ * @eng: the engine
+ *
+ * Context: any context.
+ * Return: bytes per millisecond, never 0.
+ */
+u64 offload_engine_rate(const struct offload_engine *eng)
+{
+	unsigned int weight = READ_ONCE(eng->weight);
+
+	if (weight)
+		return weight * OFFLOAD_RATE_PER_WEIGHT;
+	return (u64)atomic64_read(&eng->rate) ?:
+	       OFFLOAD_ENGINE_WEIGHT_DEFAULT * OFFLOAD_RATE_PER_WEIGHT;
+}
+EXPORT_SYMBOL_IF_KUNIT(offload_engine_rate);
+
+/**
+ * offload_engine_measure - count a chunk an engine copied in its rate
+ * @eng: the engine
+ * @chunk: the chunk it completed without error
+ * @now: ktime_get_ns() at the completion
+ *
+ * Completions race: the sums are updated without a lock, and a decay or
+ * a sample lost to a race only makes the estimate a little noisier.
+ *
+ * Context: any context (the engine's completion).
+ */
+void offload_engine_measure(struct offload_engine *eng,
+			    const struct offload_chunk *chunk, u64 now)
+{
+	u64 start = max_t(u64, atomic64_xchg(&eng->last_done, now),
+			  chunk->submitted);
+	u64 ns = now > start ? now - start : 0;
+	u64 bytes, busy;
+
+	ns = max_t(u64, ns, OFFLOAD_RATE_MIN_NS);
+	bytes = atomic64_add_return(chunk->bytes, &eng->meas_bytes);
+	busy = atomic64_add_return(ns, &eng->meas_ns);
+	if ((s64)bytes <= 0 || (s64)busy <= 0) {
+		/* Racing decays took too much: start again. */
+		bytes = chunk->bytes;
+		busy = ns;
+		atomic64_set(&eng->meas_bytes, bytes);
+		atomic64_set(&eng->meas_ns, busy);
+	}
+	atomic64_set(&eng->rate,
+		     max_t(u64, div64_u64(bytes * NSEC_PER_MSEC, busy), 1));
+	if (busy > OFFLOAD_RATE_WINDOW_NS) {
+		atomic64_sub(bytes / 2, &eng->meas_bytes);
+		atomic64_sub(busy / 2, &eng->meas_ns);
+	}
+}
+
 static u64 offload_cost(const struct offload_engine *eng,
 			const struct offload_chunk *chunk)
 {
@@ -56,7 +131,9 @@ static u64 offload_cost(const struct offload_engine *eng,
 	unsigned int dist = offload_distance(eng->nid, req->src_nid) +
 			    offload_distance(eng->nid, req->dst_nid);
 
-	return div_u64(bytes * dist, eng->weight);
+	/* Scaled so that a page on a 100 GB/s engine still costs > 1. */
+	return mul_u64_u64_div_u64(bytes * dist, 1ULL << 20,
+				   offload_engine_rate(eng));
 }
 
 /**
@@ -73,7 +150,8 @@ bool offload_engine_usable(const struct offload_engine *eng,
 	unsigned long bad = BIT(OFFLOAD_ENGINE_DYING) | BIT(OFFLOAD_ENGINE_DEAD);
 
 	if (!req->probe) {
-		bad |= BIT(OFFLOAD_ENGINE_QUARANTINED);
+		bad |= BIT(OFFLOAD_ENGINE_QUARANTINED) |
+		       BIT(OFFLOAD_ENGINE_DISABLED);
 		/* Only trusted devices copy what a require route protects. */
 		if (req->mode == OFFLOAD_MODE_REQUIRE &&
 		    (eng->caps & OFFLOAD_CAP_CPU))

@@ -44,12 +44,16 @@ LIST_HEAD(offload_engines);
 /* Serialises changes to offload_engines and lookups by name. */
 DEFINE_MUTEX(offload_engines_lock);
 
-static struct offload_engine *offload_engine_find(const char *name)
+/*
+ * The registered engine called @name, or NULL.  Under offload_engines_lock,
+ * or rcu_read_lock() (an engine being unregistered may still be found).
+ */
+struct offload_engine *offload_engine_find(const char *name)
 {
 	struct offload_engine *eng;
 
-	lockdep_assert_held(&offload_engines_lock);
-	list_for_each_entry(eng, &offload_engines, list)
+	list_for_each_entry_rcu(eng, &offload_engines, list,
+				lockdep_is_held(&offload_engines_lock))
 		if (!strcmp(eng->name, name))
 			return eng;
 	return NULL;
@@ -127,8 +131,8 @@ static int offload_engine_check(const struct offload_engine *eng)
  * offload_engine_register - make a copy engine available to the broker
  * @eng: the engine, with its public fields filled in
  *
- * Validates @eng, replaces the zero defaults of @min_batch, @max_inflight,
- * @weight and @timeout_ms by their documented values, and adds it to the
+ * Validates @eng, replaces the zero defaults of @min_batch, @max_inflight
+ * and @timeout_ms by their documented values, and adds it to the
  * registry.  Requests allocated from then on have room for its private
  * chunk area.
  * Many engines may be registered at once; names must be unique.
@@ -149,8 +153,6 @@ int offload_engine_register(struct offload_engine *eng)
 		eng->min_batch = 1;
 	if (!eng->max_inflight)
 		eng->max_inflight = UINT_MAX;
-	if (!eng->weight)
-		eng->weight = OFFLOAD_ENGINE_WEIGHT_DEFAULT;
 	if (!eng->timeout_ms)
 		eng->timeout_ms = OFFLOAD_ENGINE_TIMEOUT_DEFAULT_MS;
 
@@ -161,19 +163,35 @@ int offload_engine_register(struct offload_engine *eng)
 		pr_err("engine %s is already registered\n", eng->name);
 		return -EEXIST;
 	}
-	offload_req_note_priv(eng->chunk_priv_size);
+	eng->flags = 0;
 	kref_init(&eng->ref);
 	init_completion(&eng->released);
 	atomic_set(&eng->inflight, 0);
 	atomic64_set(&eng->outstanding, 0);
+	atomic64_set(&eng->rate, 0);
+	atomic64_set(&eng->meas_bytes, 0);
+	atomic64_set(&eng->meas_ns, 0);
+	atomic64_set(&eng->last_done, 0);
 	memset(&eng->stats, 0, sizeof(eng->stats));
 	offload_engine_health_init(eng);
+	/* The admin's tunables for the name apply before any work does. */
+	ret = offload_cfs_engine_add(eng);
+	if (ret) {
+		mutex_unlock(&offload_engines_lock);
+		return ret;
+	}
+	offload_req_note_priv(eng->chunk_priv_size);
 	list_add_tail_rcu(&eng->list, &offload_engines);
 	mutex_unlock(&offload_engines_lock);
+	offload_routes_engine_changed(eng, true);
 	static_branch_inc(&offload_copy_key);
 
-	pr_info("engine %s registered (node %d, weight %u)\n", eng->name,
-		eng->nid, eng->weight);
+	if (eng->weight)
+		pr_info("engine %s registered (node %d, weight %u)\n",
+			eng->name, eng->nid, eng->weight);
+	else
+		pr_info("engine %s registered (node %d, measured rate)\n",
+			eng->name, eng->nid);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(offload_engine_register);
@@ -205,11 +223,16 @@ static void offload_engine_release(struct kref *ref)
 void offload_engine_unregister(struct offload_engine *eng)
 {
 	set_bit(OFFLOAD_ENGINE_DYING, &eng->flags);
+	offload_cfs_engine_remove(eng);
 	mutex_lock(&offload_engines_lock);
 	list_del_rcu(&eng->list);
 	mutex_unlock(&offload_engines_lock);
+	offload_routes_engine_changed(eng, false);
 
-	/* No RCU reader may still be looking at @eng without a reference. */
+	/*
+	 * No RCU reader, of the registry or of the routes, may still be
+	 * looking at @eng without a reference.
+	 */
 	synchronize_rcu();
 	kref_put(&eng->ref, offload_engine_release);
 	wait_for_completion(&eng->released);

@@ -37,6 +37,8 @@ static const char *engine_state(const struct offload_engine *eng)
 		return "abandoned";
 	if (test_bit(OFFLOAD_ENGINE_QUARANTINED, &eng->flags))
 		return "quarantined";
+	if (test_bit(OFFLOAD_ENGINE_DISABLED, &eng->flags))
+		return "disabled";
 	return "ok";
 }
 
@@ -58,8 +60,9 @@ static int engines_show(struct seq_file *m, void *v)
 			seq_puts(m, "max_inflight=unlimited");
 		else
 			seq_printf(m, "max_inflight=%u", eng->max_inflight);
-		seq_printf(m, " weight=%u timeout_ms=%u state=%s users=%u",
-			   eng->weight, eng->timeout_ms, engine_state(eng),
+		seq_printf(m, " weight=%u rate_kBps=%llu timeout_ms=%u state=%s users=%u",
+			   eng->weight, offload_engine_rate(eng),
+			   eng->timeout_ms, engine_state(eng),
 			   kref_read(&eng->ref) - 1);
 		seq_printf(m, " inflight=%d submitted=%lld folios=%lld bytes=%lld errors=%lld timeouts=%lld fallbacks=%lld refused=%lld cancelled=%lld abandoned=%lld stale=%lld probes=%lld probe_failures=%lld busy_ns=%lld\n",
 			   atomic_read(&eng->inflight),
@@ -85,13 +88,14 @@ DEFINE_SHOW_ATTRIBUTE(engines);
 static void class_stats_show(struct seq_file *m,
 			     const struct offload_class_stats *cs)
 {
-	seq_printf(m, " submitted=%lld offloaded=%lld cpu=%lld failed=%lld declined=%lld nomem=%lld\n",
+	seq_printf(m, " submitted=%lld offloaded=%lld cpu=%lld failed=%lld declined=%lld nomem=%lld refused=%lld\n",
 		   atomic64_read(&cs->submitted),
 		   atomic64_read(&cs->offloaded),
 		   atomic64_read(&cs->cpu),
 		   atomic64_read(&cs->failed),
 		   atomic64_read(&cs->declined),
-		   atomic64_read(&cs->nomem));
+		   atomic64_read(&cs->nomem),
+		   atomic64_read(&cs->refused));
 }
 
 static int classes_show(struct seq_file *m, void *v)
@@ -102,8 +106,8 @@ static int classes_show(struct seq_file *m, void *v)
 	for (class = 0; class < OFFLOAD_NR_CLASSES; class++) {
 		offload_route_get(class, &route);
 		seq_printf(m, "%s mode=%s min_batch=%u async_ms=%u engines=",
-			   class < MR_TYPES ? migrate_reason_names[class] :
-			   "generic", offload_mode_names[route.mode],
+			   offload_class_name(class),
+			   offload_mode_names[route.mode],
 			   route.min_batch, route.async_ms);
 		if (!route.nr_engines)
 			seq_puts(m, "all");
@@ -149,21 +153,11 @@ static const struct file_operations enable_fops = {
 	.write	= enable_write,
 };
 
-static int route_class(const char *name)
-{
-	int class;
-
-	if (!strcmp(name, "generic"))
-		return OFFLOAD_CLASS_GENERIC;
-	class = match_string(migrate_reason_names, MR_TYPES, name);
-	return class < 0 ? -EINVAL : class;
-}
-
 static int route_parse(char *buf, struct offload_route *route)
 {
 	char *class_name = strsep(&buf, " "), *mode = strsep(&buf, " ");
 	char *min_batch = strsep(&buf, " "), *engines = strsep(&buf, " ");
-	char *async = NULL, *name;
+	char *async = NULL;
 	int class, ret;
 
 	if (engines && str_has_prefix(engines, "async_ms=")) {
@@ -183,7 +177,7 @@ static int route_parse(char *buf, struct offload_route *route)
 		if (ret)
 			return ret;
 	}
-	class = route_class(class_name);
+	class = offload_class_parse(class_name);
 	if (class < 0)
 		return class;
 	ret = match_string(offload_mode_names, OFFLOAD_NR_MODES, mode);
@@ -193,13 +187,9 @@ static int route_parse(char *buf, struct offload_route *route)
 	ret = kstrtouint(min_batch, 0, &route->min_batch);
 	if (ret)
 		return ret;
-	while (engines && (name = strsep(&engines, ","))) {
-		if (route->nr_engines == OFFLOAD_ROUTE_MAX_ENGINES)
-			return -E2BIG;
-		if (strscpy(route->engines[route->nr_engines++], name,
-			    OFFLOAD_ENGINE_NAME_LEN) < 0)
-			return -EINVAL;
-	}
+	ret = offload_route_add_engines(route, engines);
+	if (ret)
+		return ret;
 	return offload_route_set(class, route);
 }
 

@@ -166,7 +166,6 @@ static void offload_probe_work(struct work_struct *work)
 void offload_engine_health_init(struct offload_engine *eng)
 {
 	atomic_set(&eng->faults, 0);
-	eng->flags = 0;
 	INIT_DELAYED_WORK(&eng->probe, offload_probe_work);
 }
 

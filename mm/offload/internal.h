@@ -13,6 +13,7 @@
 extern struct list_head offload_engines;
 extern struct mutex offload_engines_lock;
 
+struct offload_engine *offload_engine_find(const char *name);
 bool offload_engine_tryget(struct offload_engine *eng);
 void offload_engine_hold(struct offload_engine *eng);
 
@@ -27,6 +28,8 @@ void offload_engine_hold(struct offload_engine *eng);
  * @failed: folios that could not be copied (abandoned ones included).
  * @declined: requests the broker declined.
  * @nomem: requests that could not be allocated.
+ * @refused: require-mode requests that found no usable engine of the
+ *	route (all gone, disabled or quarantined): their folios fail.
  *
  * Once a request has been reported in full its folios are counted in
  * exactly one of @offloaded, @cpu and @failed.
@@ -38,6 +41,7 @@ struct offload_class_stats {
 	atomic64_t	failed;
 	atomic64_t	declined;
 	atomic64_t	nomem;
+	atomic64_t	refused;
 };
 
 extern struct offload_class_stats offload_class_stats[OFFLOAD_NR_CLASSES + 1];
@@ -106,6 +110,24 @@ void offload_unplace_group(struct offload_engine *eng,
 void offload_unplace_engine(struct offload_engine *eng,
 			    struct offload_chunk *chunk);
 u64 offload_queued_bytes(const struct offload_engine *eng);
+u64 offload_engine_rate(const struct offload_engine *eng);
+void offload_engine_measure(struct offload_engine *eng,
+			    const struct offload_chunk *chunk, u64 now);
+
+/* configfs.c */
+#if IS_ENABLED(CONFIG_MIGRATION_OFFLOAD_CONFIGFS)
+int offload_cfs_engine_add(struct offload_engine *eng);
+void offload_cfs_engine_remove(struct offload_engine *eng);
+#else
+static inline int offload_cfs_engine_add(struct offload_engine *eng)
+{
+	return 0;
+}
+
+static inline void offload_cfs_engine_remove(struct offload_engine *eng)
+{
+}
+#endif
 
 /* health.c */
 void offload_engine_health_init(struct offload_engine *eng);
@@ -115,8 +137,28 @@ void offload_engine_success(struct offload_engine *eng);
 void offload_engine_abandoned(struct offload_engine *eng);
 
 /* route.c */
+
+/**
+ * struct offload_class_route - the route of a class as published
+ * @route: the route.
+ * @engines: the registered engine each of @route.engines names, or NULL.
+ */
+struct offload_class_route {
+	struct offload_route	route;
+	struct offload_engine	*engines[OFFLOAD_ROUTE_MAX_ENGINES];
+};
+
 extern const char * const offload_mode_names[OFFLOAD_NR_MODES];
-const struct offload_route *offload_route_rcu(unsigned int class);
+const char *offload_class_name(unsigned int class);
+int offload_class_parse(const char *name);
+int offload_route_add_engines(struct offload_route *route, char *list);
+const struct offload_class_route *offload_route_rcu(unsigned int class);
+void offload_routes_engine_changed(struct offload_engine *eng, bool added);
+extern enum offload_mode offload_default_mode;
+void offload_route_set_early(unsigned int class,
+			     const struct offload_route *route);
+void offload_route_set_default_mode(enum offload_mode mode,
+				    const unsigned long *configured);
 
 /* seg.c */
 void offload_chunk_count_segs(struct offload_chunk *chunk);

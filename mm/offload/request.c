@@ -158,24 +158,21 @@ static void offload_req_add_engine(struct offload_req *req,
 		req->engines[req->nr_engines++] = eng;
 }
 
-/* Take references on the usable engines of @route. */
+/* Take references on the usable engines of @cr, under RCU. */
 static void offload_req_get_engines(struct offload_req *req,
-				    const struct offload_route *route)
+				    const struct offload_class_route *cr)
 {
 	struct offload_engine *eng;
 	unsigned int i;
 
-	if (!route->nr_engines) {
+	if (!cr->route.nr_engines) {
 		list_for_each_entry_rcu(eng, &offload_engines, list)
 			offload_req_add_engine(req, eng);
 	}
-	for (i = 0; i < route->nr_engines; i++) {
-		list_for_each_entry_rcu(eng, &offload_engines, list) {
-			if (!strcmp(eng->name, route->engines[i])) {
-				offload_req_add_engine(req, eng);
-				break;
-			}
-		}
+	for (i = 0; i < cr->route.nr_engines; i++) {
+		eng = READ_ONCE(cr->engines[i]);
+		if (eng)
+			offload_req_add_engine(req, eng);
 	}
 }
 
@@ -414,6 +411,7 @@ static void offload_req_start(struct offload_req *req, unsigned int async_ms)
  */
 int offload_req_submit(struct offload_req *req)
 {
+	const struct offload_class_route *cr;
 	const struct offload_route *route;
 	unsigned int async_ms = 0;
 	bool decline;
@@ -425,13 +423,14 @@ int offload_req_submit(struct offload_req *req)
 
 	req->probe = false;
 	rcu_read_lock();
-	route = offload_route_rcu(req->class);
+	cr = offload_route_rcu(req->class);
+	route = &cr->route;
 	req->mode = route->mode;
 	decline = req->mode == OFFLOAD_MODE_OFF ||
 		  (req->mode != OFFLOAD_MODE_REQUIRE &&
 		   req->bytes >> PAGE_SHIFT < route->min_batch);
 	if (!decline && req->mode != OFFLOAD_MODE_CPU) {
-		offload_req_get_engines(req, route);
+		offload_req_get_engines(req, cr);
 		if (req->async)
 			async_ms = route->async_ms;
 	}
@@ -442,6 +441,8 @@ int offload_req_submit(struct offload_req *req)
 		atomic64_inc(&offload_class_stats[req->class].declined);
 		return -EOPNOTSUPP;
 	}
+	if (req->mode == OFFLOAD_MODE_REQUIRE && !req->nr_engines)
+		atomic64_inc(&offload_class_stats[req->class].refused);
 	offload_req_start(req, async_ms);
 	return 0;
 }
@@ -564,7 +565,7 @@ void offload_chunk_complete(struct offload_chunk *chunk, u32 ticket,
 	struct offload_engine *eng = chunk->eng;
 	struct offload_req *req = chunk->req;
 	unsigned long flags;
-	u64 last, ns;
+	u64 last, now, ns;
 
 	if (!offload_chunk_count_part(chunk, ticket, status, &last)) {
 		offload_chunk_stale(chunk, ticket);
@@ -583,7 +584,8 @@ void offload_chunk_complete(struct offload_chunk *chunk, u32 ticket,
 		return;
 	}
 
-	ns = ktime_get_ns() - chunk->submitted;
+	now = ktime_get_ns();
+	ns = now - chunk->submitted;
 	offload_unplace(eng, chunk);
 	atomic64_add(ns, &eng->stats.busy_ns);
 	if (status) {
@@ -591,6 +593,7 @@ void offload_chunk_complete(struct offload_chunk *chunk, u32 ticket,
 	} else {
 		atomic64_add(chunk->nr, &eng->stats.folios);
 		atomic64_add(chunk->bytes, &eng->stats.bytes);
+		offload_engine_measure(eng, chunk, now);
 	}
 	trace_offload_chunk_complete(chunk, status, ns);
 

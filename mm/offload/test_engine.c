@@ -314,6 +314,8 @@ void offload_test_engine_init(struct offload_test_engine *te, const char *name,
 	strscpy(te->eng.name, name, sizeof(te->eng.name));
 	te->eng.ops = &test_engine_ops;
 	te->eng.nid = nid;
+	/* A set rate keeps tests deterministic; 0 asks for a measured one. */
+	te->eng.weight = OFFLOAD_ENGINE_WEIGHT_DEFAULT;
 	te->kind = kind;
 	spin_lock_init(&te->lock);
 	INIT_DELAYED_WORK(&te->work, test_engine_work);

@@ -122,7 +122,8 @@ static void defaults_filled_in(struct kunit *test)
 	register_for_test(test, eng);
 	KUNIT_EXPECT_EQ(test, eng->min_batch, 1);
 	KUNIT_EXPECT_EQ(test, eng->max_inflight, UINT_MAX);
-	KUNIT_EXPECT_EQ(test, eng->weight, OFFLOAD_ENGINE_WEIGHT_DEFAULT);
+	/* Weight 0: the rate is measured, the default assumed until then. */
+	KUNIT_EXPECT_EQ(test, eng->weight, 0);
 
 	set->min_batch = 8;
 	set->max_inflight = 4;

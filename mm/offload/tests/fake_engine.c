@@ -407,6 +407,7 @@ void fake_stats_read(struct fake_stats *stats)
 	stats->failed = atomic64_read(&cs->failed);
 	stats->declined = atomic64_read(&cs->declined);
 	stats->nomem = atomic64_read(&cs->nomem);
+	stats->refused = atomic64_read(&cs->refused);
 }
 EXPORT_SYMBOL_IF_KUNIT(fake_stats_read);
 
@@ -425,6 +426,7 @@ void fake_stats_since(struct fake_stats *delta,
 	delta->failed -= before->failed;
 	delta->declined -= before->declined;
 	delta->nomem -= before->nomem;
+	delta->refused -= before->refused;
 }
 EXPORT_SYMBOL_IF_KUNIT(fake_stats_since);
 

@@ -66,6 +66,7 @@ unsigned int fake_req_count(const struct offload_req *req, int status);
  * @failed: folios that failed.
  * @declined: requests declined.
  * @nomem: requests that could not be allocated.
+ * @refused: require requests that found no usable engine.
  */
 struct fake_stats {
 	s64	submitted;
@@ -74,6 +75,7 @@ struct fake_stats {
 	s64	failed;
 	s64	declined;
 	s64	nomem;
+	s64	refused;
 };
 
 /**

@@ -244,6 +244,64 @@ static void backlog_is_not_lateness(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, delta.offloaded, 8);
 }
 
+/*
+ * Engines without a weight are balanced by their measured rate: after one
+ * request has measured them, a serial engine five times faster than the
+ * other takes most of the next request (7 of 8 chunks by the cost model,
+ * at least twice the other's share here, whatever the timer jitter).
+ */
+static void measured_rates_share_work(struct kunit *test)
+{
+	struct offload_test_engine *fast = fake_engine_alloc(test, "fast",
+							     OFFLOAD_TEST_DELAYED,
+							     FAKE_NODE);
+	struct offload_test_engine *slow = fake_engine_alloc(test, "slow",
+							     OFFLOAD_TEST_DELAYED,
+							     FAKE_NODE);
+	struct fake_folios *src = fake_folios_alloc(test, 64, 0);
+	struct fake_folios *dst = fake_folios_alloc(test, 64, 0);
+	struct offload_req *req = fake_req_alloc(test, 64);
+	unsigned int fast_first, slow_first;
+	u64 fast_rate, slow_rate;
+
+	fast->serial = true;
+	fast->delay_ms = 10;
+	fast->eng.weight = 0;
+	fast->eng.timeout_ms = 10000;
+	fake_engine_register(test, fast);
+	slow->serial = true;
+	slow->delay_ms = 50;
+	slow->eng.weight = 0;
+	slow->eng.timeout_ms = 10000;
+	fake_engine_register(test, slow);
+	fake_route_set(test, OFFLOAD_MODE_PREFER, 1, 2, "fast", "slow");
+
+	/* Unmeasured, both are assumed equal: half the chunks each. */
+	KUNIT_EXPECT_EQ(test, offload_engine_rate(&fast->eng),
+			offload_engine_rate(&slow->eng));
+	fake_folios_fill(src, 1);
+	fake_req_prepare(test, req, src, dst);
+	KUNIT_ASSERT_EQ(test, fake_req_run(req), 0);
+	fake_expect_copied(test, req, dst, 1);
+	fast_first = atomic_read(&fast->chunks);
+	slow_first = atomic_read(&slow->chunks);
+	KUNIT_EXPECT_EQ(test, fast_first, slow_first);
+
+	fast_rate = offload_engine_rate(&fast->eng);
+	slow_rate = offload_engine_rate(&slow->eng);
+	kunit_info(test, "measured: fast %llu, slow %llu bytes/ms\n",
+		   fast_rate, slow_rate);
+	KUNIT_EXPECT_GT(test, fast_rate, 2 * slow_rate);
+
+	fake_folios_fill(src, 2);
+	fake_req_prepare(test, req, src, dst);
+	KUNIT_ASSERT_EQ(test, fake_req_run(req), 0);
+	fake_expect_copied(test, req, dst, 2);
+	KUNIT_EXPECT_GE(test, atomic_read(&fast->chunks) - fast_first,
+			2 * (atomic_read(&slow->chunks) - slow_first));
+	KUNIT_EXPECT_GT(test, atomic_read(&slow->chunks), slow_first);
+}
+
 /* Asynchronous callers give engines the route's async_ms, no more. */
 static void async_callers_do_not_wait(struct kunit *test)
 {
@@ -345,6 +403,7 @@ static struct kunit_case offload_placement_cases[] = {
 	KUNIT_CASE(group_shares_capacity),
 	KUNIT_CASE(require_excludes_cpu_engines),
 	KUNIT_CASE(backlog_is_not_lateness),
+	KUNIT_CASE(measured_rates_share_work),
 	KUNIT_CASE(async_callers_do_not_wait),
 	KUNIT_CASE(reserve_when_memory_is_short),
 	{}

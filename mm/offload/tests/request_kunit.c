@@ -18,6 +18,7 @@
 #include <linux/offload_copy.h>
 #include <linux/workqueue.h>
 
+#include "../internal.h"
 #include "fake_engine.h"
 
 static void local_engine_preferred(struct kunit *test)
@@ -430,6 +431,50 @@ static void require_without_engine_fails(struct kunit *test)
 	fake_expect_failed(test, req, dst, 2);
 	KUNIT_EXPECT_EQ(test, delta.failed, 4);
 	KUNIT_EXPECT_EQ(test, delta.cpu, 0);
+	KUNIT_EXPECT_EQ(test, delta.refused, 1);
+}
+
+/*
+ * A route names its engines: one that registers after the route was set
+ * is resolved as it registers, one that unregisters is dropped from it,
+ * and one of the same name registering again is resolved again.
+ */
+static void route_follows_registrations(struct kunit *test)
+{
+	struct offload_test_engine *late = fake_engine_alloc(test, "late",
+							     OFFLOAD_TEST_INSTANT,
+							     FAKE_NODE);
+	struct offload_test_engine *again = fake_engine_alloc(test, "late",
+							      OFFLOAD_TEST_INSTANT,
+							      FAKE_NODE);
+	struct fake_folios *src = fake_folios_alloc(test, 8, 0);
+	struct fake_folios *dst = fake_folios_alloc(test, 8, 0);
+	struct offload_req *req = fake_req_alloc(test, 8);
+	struct fake_stats before, delta;
+
+	fake_route_set(test, OFFLOAD_MODE_REQUIRE, 1, 1, "late");
+	fake_folios_fill(src, 1);
+
+	fake_engine_register(test, late);
+	fake_req_prepare(test, req, src, dst);
+	KUNIT_ASSERT_EQ(test, fake_req_run(req), 0);
+	fake_expect_copied(test, req, dst, 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&late->folios), 8);
+
+	fake_engine_unregister(late);
+	fake_folios_fill(dst, 2);
+	fake_req_prepare(test, req, src, dst);
+	fake_stats_read(&before);
+	KUNIT_ASSERT_EQ(test, fake_req_run(req), 0);
+	fake_stats_since(&delta, &before);
+	fake_expect_failed(test, req, dst, 2);
+	KUNIT_EXPECT_EQ(test, delta.refused, 1);
+
+	fake_engine_register(test, again);
+	fake_req_prepare(test, req, src, dst);
+	KUNIT_ASSERT_EQ(test, fake_req_run(req), 0);
+	fake_expect_copied(test, req, dst, 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&again->folios), 8);
 }
 
 /*
@@ -1041,7 +1086,7 @@ static void route_set_validation(struct kunit *test)
 
 	/* The default route. */
 	KUNIT_ASSERT_EQ(test, offload_route_get(FAKE_CLASS, good), 0);
-	KUNIT_EXPECT_EQ(test, good->mode, OFFLOAD_MODE_PREFER);
+	KUNIT_EXPECT_EQ(test, good->mode, offload_default_mode);
 	KUNIT_EXPECT_EQ(test, good->min_batch, OFFLOAD_ROUTE_MIN_BATCH_DEFAULT);
 	KUNIT_EXPECT_EQ(test, good->nr_engines, 0);
 
@@ -1093,6 +1138,7 @@ static struct kunit_case offload_request_cases[] = {
 	KUNIT_CASE(busy_engine_skipped),
 	KUNIT_CASE(require_never_uses_cpu),
 	KUNIT_CASE(require_without_engine_fails),
+	KUNIT_CASE(route_follows_registrations),
 	KUNIT_CASE(timeout_quarantine_enable),
 	KUNIT_CASE_SLOW(probe_reenables_engine),
 	KUNIT_CASE(out_of_order_reported_once),
