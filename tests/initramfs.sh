@@ -26,6 +26,10 @@ gcc -O2 -static -pthread -I"$mm/.." -isystem "$BUILD/headers/include" \
 	-o "$ROOT/selftests/mm_offload/mm_migration" \
 	"$mm/migration.c" "$mm/thp_settings.c" "$mm/vm_util.c" -lnuma
 
+# offloadctl, the admin tool, as the guest's tests and demo use it.
+make -C "$TOP/tools/offload" O="$BUILD/offloadctl" STATIC=1
+cp "$BUILD/offloadctl/offloadctl" "$ROOT/bin/offloadctl"
+
 cp /bin/busybox "$ROOT/bin/busybox"
 cp "$TOP/tests/guest/init" "$ROOT/init"
 cp "$TOP/tests/guest/report.sh" "$ROOT/report.sh"
