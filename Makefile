@@ -46,7 +46,8 @@ initramfs: kernel
 	@tests/stage initramfs $(LOGS)/initramfs.log tests/initramfs.sh
 
 vmtest: initramfs
-	@tests/vm.sh test; $(SUMMARY) $(RESULTS)/vm-*.tsv
+	@tests/vm.sh test; tests/vm.sh boot; \
+		$(SUMMARY) $(RESULTS)/vm-*.tsv $(RESULTS)/bootvm-*.tsv
 
 test:
 	@tests/test.sh

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# vm.sh test|run|shell: boot the test kernel in QEMU.
+# vm.sh test|boot|run|shell: boot the test kernel in QEMU.
 #
 # The guest has two NUMA nodes, each a socket with its own CPUs and memory,
 # and a third, CPU-less and slower node (a lower memory tier), see
@@ -15,6 +15,10 @@
 #       kselftest results, whether the guest finished in time
 #       and whether its kernel log is free of oops, BUG, WARNING, lockdep,
 #       KASAN, kmemleak and similar reports.
+# boot: boots with mm/offload routes, a default mode and the lock on the
+#       kernel command line ($BOOT_ARGS) and runs the kselftest that
+#       checks them (boot_routes.sh), recording its results, whether the
+#       guest finished and whether its log is clean, as test does.
 # run:  prints the guest's demo report.
 # shell: an interactive guest on this terminal.
 set -u
@@ -30,6 +34,13 @@ INITRD=$BUILD/initramfs/initramfs.cpio.gz
 CONSOLE=$LOGS/$MODE-console.log
 OUTPUT=$LOGS/$MODE-output.log
 FINISHED="mm-offload-guest: finished"
+# Extra kernel command line of a mode.
+APPEND=
+# What boot_routes.sh checks: a require route for an engine that is not
+# there yet, a malformed route (fails closed), an unset default, locked.
+BOOT_ARGS="offload.route=syscall_or_cpuset:require:bootcopy
+offload.route=demotion:prefr offload.default_mode=off offload.lock"
+[ "$MODE" = boot ] && APPEND=$(echo $BOOT_ARGS)
 
 # Reports in a kernel log that fail a test run.
 BAD_LOG='Oops|BUG:|kernel BUG|WARNING:|Kernel panic|KASAN|UBSAN|KFENCE|'\
@@ -84,7 +95,7 @@ qemu()
 		-smp $((2 * VM_CPUS_PER_NODE)),sockets=2,cores=$VM_CPUS_PER_NODE \
 		-m $((3 * VM_MEM_PER_NODE))G $(numa_args) \
 		-kernel "$KERNEL" -initrd "$INITRD" \
-		-append "console=ttyS0 panic=-1 oops=panic movablecore=$VM_MOVABLE offload.mode=$mode" \
+		-append "console=ttyS0 panic=-1 oops=panic movablecore=$VM_MOVABLE offload.mode=$mode $APPEND" \
 		-display none -monitor none -no-reboot \
 		-serial "${serial:-file:$console}" -serial "file:$output"
 }
@@ -118,26 +129,27 @@ boot()
 
 check()
 {
-	python3 "$TOP/tests/results.py" check vm "$1" "$2" "$3" \
-		"$RESULTS/vm-checks.tsv"
+	python3 "$TOP/tests/results.py" check "$1" "$2" "$3" "$4" \
+		"$RESULTS/$1-checks.tsv"
 }
 
+# collect PREFIX: the results of a test or boot run, as $RESULTS/PREFIX-*.tsv.
 collect()
 {
-	local log
+	local p=$1 log
 
-	rm -f "$RESULTS"/vm-*.tsv
+	rm -f "$RESULTS/$p"-*.tsv
 	if grep -q "$FINISHED $MODE" "$CONSOLE"; then
-		check guest "finished in time" PASS
+		check "$p" guest "finished in time" PASS
 	else
-		check guest "finished in time" FAIL
+		check "$p" guest "finished in time" FAIL
 		echo "the guest did not finish (timeout or crash): see $CONSOLE"
 	fi
 	log=$(grep -a -n -E "$BAD_LOG" "$CONSOLE")
 	if [ -z "$log" ]; then
-		check guest "kernel log clean" PASS
+		check "$p" guest "kernel log clean" PASS
 	else
-		check guest "kernel log clean" FAIL
+		check "$p" guest "kernel log clean" FAIL
 		echo "kernel log reports problems ($CONSOLE):"
 		echo "$log" | head -n 20 | sed 's/^/  | /'
 	fi
@@ -147,27 +159,32 @@ collect()
 	rm -f "$LOGS"/vm-ktap-*.log
 	awk -v out="$LOGS/vm-ktap-" '/^\[[ 0-9.]+\] KTAP version/ { n++ }
 		n { sub(/\r$/, ""); print > (out n ".log") }' "$CONSOLE"
-	: >"$RESULTS/vm-kunit.tsv"
+	: >"$RESULTS/$p-kunit.tsv"
 	for log in "$LOGS"/vm-ktap-*.log; do
 		[ -f "$log" ] || continue
 		grep -q -E '^\[[ 0-9.]+\] 1\.\.0$' "$log" && continue
 		python3 "$SRC/tools/testing/kunit/kunit.py" parse \
 			--json="${log%.log}.json" "$log" >"${log%.log}.parsed" 2>&1
 		python3 "$TOP/tests/results.py" kunit-json kunit-guest \
-			"${log%.log}.json" "$RESULTS/vm-kunit.part"
-		cat "$RESULTS/vm-kunit.part" >>"$RESULTS/vm-kunit.tsv"
-		rm "$RESULTS/vm-kunit.part"
+			"${log%.log}.json" "$RESULTS/$p-kunit.part"
+		cat "$RESULTS/$p-kunit.part" >>"$RESULTS/$p-kunit.tsv"
+		rm "$RESULTS/$p-kunit.part"
 	done
-	[ -s "$RESULTS/vm-kunit.tsv" ] ||
-		check kunit "any KUnit suite ran" FAIL
+	# The boot run loads no KUnit module: its built-in report is empty.
+	[ -s "$RESULTS/$p-kunit.tsv" ] || [ "$p" = bootvm ] ||
+		check "$p" kunit "any KUnit suite ran" FAIL
 	python3 "$TOP/tests/results.py" tap kselftest "$OUTPUT" \
-		"$RESULTS/vm-kselftest.tsv"
+		"$RESULTS/$p-kselftest.tsv"
 }
 
 case "$MODE" in
 test)
 	stage boot "$LOGS/vm-boot.log" boot
-	collect
+	collect vm
+	;;
+boot)
+	stage bootargs "$LOGS/bootvm-boot.log" boot
+	collect bootvm
 	;;
 run)
 	stage boot "$LOGS/run-boot.log" boot || exit 1
@@ -183,6 +200,6 @@ shell)
 	qemu "$(accel)" shell /dev/null "$OUTPUT" 86400 mon:stdio
 	;;
 *)
-	die "usage: vm.sh test|run|shell"
+	die "usage: vm.sh test|boot|run|shell"
 	;;
 esac

@@ -9,10 +9,17 @@
 #    fails the pages, which stay intact on their node;
 #  - descriptors that never complete: the broker aborts, the engine
 #    resets the channel, the CPU copies;
+#  - the same on devices that cannot terminate: the broker abandons the
+#    chunks (their pages stay where they were), and unbinding the devices
+#    lets them go (no hang), after which the engines come back;
+#  - a device unbound while descriptors are in flight on it: the migration
+#    completes elsewhere, no DMA mapping leaks (DMA API debug), and bound
+#    again the device is an engine again;
 #  - offload_dma unloaded while another migration runs.
 
 ksft_skip=4
 here=$(dirname "$0")
+drv=/sys/bus/platform/drivers/dma_sim
 report=$here/migrate_report
 dbg=/sys/kernel/debug
 route=$dbg/offload/route
@@ -41,8 +48,42 @@ class_field()
 	sed -n "s/^$class .* $1=\([0-9]*\).*/\1/p" $dbg/offload/classes
 }
 
-engines=$(cut -d' ' -f1 $dbg/offload/engines | grep '^dma' | tr '\n' ',' |
-	  sed 's/,$//')
+# The engines offload_dma registered, comma-separated.
+dma_engines()
+{
+	cut -d' ' -f1 $dbg/offload/engines | grep '^dma' | tr '\n' ',' |
+		sed 's/,$//'
+}
+
+# sum KEY: a counter of /sys/kernel/debug/offload/engines over $engines.
+sum()
+{
+	n=0
+	for e in $(echo "$engines" | tr ',' ' '); do
+		n=$((n + $(field "$e" "$1")))
+	done
+	echo $n
+}
+
+# DMA API debug's error count (0 without CONFIG_DMA_API_DEBUG).
+dma_api_errors()
+{
+	cat $dbg/dma-api/num_errors 2>/dev/null || echo 0
+}
+
+# wait_for SECONDS COMMAND...: poll COMMAND every 0.1 s; false on timeout.
+wait_for()
+{
+	n=$(($1 * 10))
+	shift
+	while ! "$@"; do
+		n=$((n - 1))
+		[ $n -gt 0 ] || return 1
+		usleep 100000
+	done
+}
+
+engines=$(dma_engines)
 if [ -z "$engines" ]; then
 	fail "offload_dma registered no engine on dma_sim"
 	exit 1
@@ -51,11 +92,7 @@ echo "# engines: $engines"
 
 folios()
 {
-	n=0
-	for e in $(echo "$engines" | tr ',' ' '); do
-		n=$((n + $(field "$e" folios)))
-	done
-	echo $n
+	sum folios
 }
 
 # migrate NAME [EXPECT]: one checked migration of 8 MiB, 4k and THP;
@@ -116,16 +153,80 @@ for d in $sim/dma_sim.*; do echo 1 >"$d/stuck"; done
 c0=$(class_field cpu)
 migrate stuck
 for d in $sim/dma_sim.*; do echo 0 >"$d/stuck"; done
-t=0
-for e in $(echo "$engines" | tr ',' ' '); do
-	t=$((t + $(field "$e" timeouts)))
-done
+t=$(sum timeouts)
 [ "$t" -gt 0 ] && [ "$(class_field cpu)" -gt "$c0" ] &&
 	ok "stuck: $t timeouts, the CPU copied" ||
 	fail "stuck: $t timeouts, cpu +$(($(class_field cpu) - c0))"
 for e in $(echo "$engines" | tr ',' ' '); do
 	echo "$e" >$dbg/offload/enable
 done
+
+# Devices that cannot terminate: chunks of stuck descriptors are
+# abandoned, their pages kept (those folios stay where they were, intact)
+# and their requests parked, which pins offload_dma.  Unbinding the
+# devices closes the channels: the provider drops the descriptors, the
+# engine reports them, and the pages go.  Bound again, the devices (with
+# their knobs back to the defaults) are engines again.
+for d in $sim/dma_sim.*; do
+	echo 0 >"$d/terminate"
+	echo 1 >"$d/stuck"
+done
+a0=$(sum abandoned)
+"$report" -s 8 >/tmp/dma_engine.out 2>&1
+sed "s/^/# stuck_no_terminate: /" /tmp/dma_engine.out
+grep -q 'FAILED' /tmp/dma_engine.out &&
+	fail "no terminate: data or placement wrong"
+a=$(($(sum abandoned) - a0))
+parked=$(cat $dbg/offload/parked)
+[ "$a" -gt 0 ] && [ "$parked" -gt 0 ] &&
+	ok "no terminate: $a chunks abandoned, $parked requests parked" ||
+	fail "no terminate: $a chunks abandoned, $parked requests parked"
+for d in $drv/dma_sim.*; do
+	echo "${d##*/}" >$drv/unbind &
+	bg=$!
+	exited() { ! kill -0 "$bg" 2>/dev/null; }
+	wait_for 60 exited && wait $bg ||
+		fail "unbind ${d##*/} with chunks abandoned: hangs or failed"
+done
+[ "$(cat $dbg/offload/parked)" -eq 0 ] &&
+	ok "unbind let the abandoned chunks go" ||
+	fail "unbind: $(cat $dbg/offload/parked) requests still parked"
+echo dma_sim.0 >$drv/bind
+echo dma_sim.1 >$drv/bind
+two_engines() { [ "$(dma_engines | tr ',' '\n' | grep -c .)" -eq 2 ]; }
+wait_for 30 two_engines && ok "bound again: engines $(dma_engines)" ||
+	fail "bound again: engines $(dma_engines)"
+
+# Unbind a device while descriptors are in flight on it (stuck ones, so
+# that they surely are): its engine goes, what it held is copied
+# elsewhere, and DMA API debug finds no mapping left at the unbind.
+engines=$(dma_engines)
+echo "$class prefer 1 $engines async_ms=0" >$route
+e0=$(dma_api_errors)
+echo 1 >$sim/dma_sim.0/stuck
+"$report" -s 8 >/tmp/dma_engine.bg 2>&1 &
+bg=$!
+sim0_stuck() { [ "$(tail -1 $sim/dma_sim.0/stats | awk '{print $6}')" -gt 0 ]; }
+wait_for 60 sim0_stuck || fail "no descriptor reached dma_sim.0"
+echo dma_sim.0 >$drv/unbind
+wait $bg && ok "migration during unbind" ||
+	fail "migration during unbind: $(cat /tmp/dma_engine.bg)"
+sed "s/^/# unbind: /" /tmp/dma_engine.bg
+[ "$(dma_engines | tr ',' '\n' | grep -c .)" -eq 1 ] &&
+	ok "the unbound device's engine is gone" ||
+	fail "engines after unbind: $(dma_engines)"
+[ "$(dma_api_errors)" -eq "$e0" ] && ok "no DMA API error at unbind" ||
+	fail "DMA API errors: $e0 -> $(dma_api_errors)"
+
+echo dma_sim.0 >$drv/bind
+wait_for 30 two_engines && ok "bound again: engines $(dma_engines)" ||
+	fail "bound again: engines $(dma_engines)"
+engines=$(dma_engines)
+echo "$class prefer 1 $engines async_ms=0" >$route
+f0=$(folios)
+migrate after_rebind
+[ "$(folios)" -gt "$f0" ] && ok "after rebind: engines copied" ||
+	fail "after rebind: engines copied nothing"
 
 # Unload while a migration runs: the broker holds the module meanwhile.
 "$report" -s 32 >/tmp/dma_engine.bg 2>&1 &
