@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # The "make run" report, printed by the guest: the machine, one checked
 # migration on the stock path, then through mtcopy (by threads, and on a
-# busy guest), then through the offload broker with a test engine on each
-# node, and what the broker counted.
+# busy guest), then through two simulated DMA devices and mtcopy together
+# (which engine copied what), then through the offload broker with a test
+# engine on each node, and what the broker counted.
 
 MIB=${MIGRATE_MIB:-64}
 OFFLOAD=/sys/kernel/debug/offload
@@ -78,7 +79,43 @@ mtcopy_report()
 	for f in /sys/kernel/debug/mtcopy/*; do
 		echo "  ${f##*/}: $(tr '\n' ' ' <"$f")"
 	done
-	rmmod mtcopy
+}
+
+# "ENGINE FOLIOS BYTES" per registered engine.
+engine_counts()
+{
+	awk '{ f = b = 0
+	       for (i = 2; i <= NF; i++) {
+		       if ($i ~ /^folios=/) f = substr($i, 8)
+		       if ($i ~ /^bytes=/) b = substr($i, 7)
+	       }
+	       print $1, f, b }' $OFFLOAD/engines
+}
+
+# Two simulated DMA devices, one per node, as engines of offload_dma next
+# to mtcopy's: one migration through all of them, and what each copied.
+dma_report()
+{
+	if ! modprobe dma_sim devices=2 channels=2 2>/dev/null ||
+	   ! modprobe offload_dma 2>/dev/null; then
+		echo "(no dma_sim or offload_dma module)"
+		return
+	fi
+	engines
+	echo
+	echo "Migration through every engine (simulated DMA devices, mtcopy):"
+	# No deadline: move_pages' first, asynchronous pass would have one.
+	echo "syscall_or_cpuset prefer 32 async_ms=0" >$OFFLOAD/route
+	engine_counts >/tmp/engines.before
+	migrate
+	engine_counts >/tmp/engines.after
+	echo "Copied by each engine in that migration:"
+	awk 'NR == FNR { f[$1] = $2; b[$1] = $3; next }
+	     { printf "  %-10s %7d folios %8.1f MiB\n", $1, $2 - f[$1],
+		      ($3 - b[$1]) / 1048576 }' /tmp/engines.before /tmp/engines.after
+	echo "syscall_or_cpuset prefer 32" >$OFFLOAD/route
+	rmmod offload_dma dma_sim
+	rmmod mtcopy 2>/dev/null
 }
 
 echo "mm/offload demo on Linux $(uname -r)"
@@ -97,6 +134,8 @@ migrate
 
 echo
 mtcopy_report
+echo
+dma_report
 echo
 if ! modprobe offload_test_engine 2>/dev/null; then
 	echo "(no test engine module: nothing more to show)"
