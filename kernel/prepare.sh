@@ -20,7 +20,9 @@ unpack()
 	[ -f "$BASE_TARBALL" ] || die "$BASE_TARBALL missing: run kernel/deps.sh"
 	rm -rf "$SRC" "$SRC.tmp"
 	mkdir -p "$SRC.tmp"
-	tar -xf "$BASE_TARBALL" -C "$SRC.tmp" --strip-components=1
+	# -m: the files get the time of unpacking, not the tarball's, so that
+	# objects of an earlier build (another base) are rebuilt.
+	tar -m -xf "$BASE_TARBALL" -C "$SRC.tmp" --strip-components=1
 	git -C "$SRC.tmp" init -q
 	git -C "$SRC.tmp" config gc.auto 0
 	# The tree's .gitignore files would hide upstream files: add them all.
