@@ -56,6 +56,10 @@
 
 #include "internal.h"
 
+/* Longest value written to an attribute: an order of 8 names. */
+#define OFFLOAD_CFS_VALUE_MAX		(OFFLOAD_ROUTE_MAX_ENGINES * \
+					 OFFLOAD_ENGINE_NAME_LEN)
+
 /* Bounds of route attributes. */
 #define OFFLOAD_CFS_BATCH_MAX		1048576	/* 4 GiB of base pages */
 #define OFFLOAD_CFS_ASYNC_MAX		60000
@@ -343,14 +347,18 @@ static void offload_cfs_engine_release(struct config_item *item)
 	kfree(to_cfs_engine(item));
 }
 
-/* Writes need CAP_SYS_ADMIN, and are refused once locked. */
-static int offload_cfs_may_write(void)
+/*
+ * Writes need CAP_SYS_ADMIN, and are refused once locked.  A value of
+ * @count bytes longer than any valid one is refused too: configfs would
+ * have cut one of a page or more short.
+ */
+static int offload_cfs_may_write(size_t count)
 {
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
 	if (offload_routes_are_locked())
 		return -EPERM;
-	return 0;
+	return count > OFFLOAD_CFS_VALUE_MAX ? -EINVAL : 0;
 }
 
 /* A whole number in [0, @max], from what userspace wrote. */
@@ -455,7 +463,7 @@ static ssize_t engine_enabled_store(struct config_item *item,
 	bool enable;
 	int ret;
 
-	ret = offload_cfs_may_write() ?: kstrtobool(page, &enable);
+	ret = offload_cfs_may_write(count) ?: kstrtobool(page, &enable);
 	if (ret)
 		return ret;
 	mutex_lock(&offload_cfs_lock);
@@ -489,7 +497,7 @@ static ssize_t engine_tunable_store(struct config_item *item,
 	unsigned int val;
 	int ret;
 
-	ret = offload_cfs_may_write() ?:
+	ret = offload_cfs_may_write(count) ?:
 	      offload_cfs_uint(page, offload_cfs_tunable_max[t], &val);
 	if (ret)
 		return ret;
@@ -616,7 +624,7 @@ static ssize_t route_mode_store(struct config_item *item, const char *page,
 	enum offload_mode mode;
 	int ret;
 
-	ret = offload_cfs_may_write();
+	ret = offload_cfs_may_write(count);
 	if (ret)
 		return ret;
 	ret = sysfs_match_string(offload_mode_names, page);
@@ -654,7 +662,7 @@ static ssize_t route_min_batch_store(struct config_item *item,
 	unsigned int val;
 	int ret;
 
-	ret = offload_cfs_may_write() ?:
+	ret = offload_cfs_may_write(count) ?:
 	      offload_cfs_uint(page, OFFLOAD_CFS_BATCH_MAX, &val) ?:
 	      offload_route_update(offload_cfs_class_of(item),
 				   offload_cfs_set_min_batch, &val, GFP_KERNEL);
@@ -675,7 +683,7 @@ static ssize_t route_async_ms_store(struct config_item *item,
 	unsigned int val;
 	int ret;
 
-	ret = offload_cfs_may_write() ?:
+	ret = offload_cfs_may_write(count) ?:
 	      offload_cfs_uint(page, OFFLOAD_CFS_ASYNC_MAX, &val) ?:
 	      offload_route_update(offload_cfs_class_of(item),
 				   offload_cfs_set_async_ms, &val, GFP_KERNEL);
@@ -729,7 +737,7 @@ static ssize_t route_order_store(struct config_item *item, const char *page,
 	const char *p = page;
 	int ret;
 
-	ret = offload_cfs_may_write();
+	ret = offload_cfs_may_write(count);
 	if (ret)
 		return ret;
 	order = kzalloc(sizeof(*order), GFP_KERNEL);
@@ -837,7 +845,7 @@ static int offload_cfs_allow_link(struct config_item *src,
 	struct offload_cfs_engine *ce;
 	int ret;
 
-	ret = offload_cfs_may_write();
+	ret = offload_cfs_may_write(0);
 	if (ret)
 		return ret;
 	if (target->ci_type != &offload_cfs_engine_type)

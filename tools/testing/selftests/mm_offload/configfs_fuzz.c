@@ -61,7 +61,10 @@ static unsigned int rnd(unsigned int n)
 	return (seed >> 8) % n;
 }
 
-/* Write @len bytes of @val to @path; 0 or -errno. */
+/*
+ * Write @len bytes of @val to @path: 0, -errno, or the bytes the kernel
+ * took of a write it cut short (which it also accepted).
+ */
 static int put(const char *path, const void *val, size_t len)
 {
 	int fd = open(path, O_WRONLY);
@@ -74,7 +77,7 @@ static int put(const char *path, const void *val, size_t len)
 	if (n < 0)
 		err = -errno;
 	else if ((size_t)n != len)
-		err = -EIO;
+		err = n;
 	if (close(fd) && !err)
 		err = -errno;
 	return err;
@@ -163,10 +166,12 @@ static size_t bad_value(const char *attr, unsigned long max, char *buf,
 			buf[i] = rnd(256);
 		buf[0] = 0x80 | rnd(128);
 		return len;
-	case 1:		/* overlong */
-		len = 4096 + rnd(4096);
-		memset(buf, 'a' + rnd(26), len);
-		return len < size ? len : size;
+	case 1:		/* overlong: its first page alone may be valid */
+		len = 300 + rnd(8000);
+		if (len > size)
+			len = size;
+		memset(buf, "0123456789ynft"[rnd(14)], len);
+		return len;
 	case 2:		/* out of range */
 		if (max)
 			return snprintf(buf, size, "%lu", max + 1 + rnd(1000));
