@@ -3,27 +3,22 @@
  * mm/offload debugfs: /sys/kernel/debug/offload/
  *
  * engines: one line per registered engine, in registration order: its
- *	placement, limits, state (ok, quarantined, abandoned, dying, dead),
- *	users and counters.
+ *	placement, limits, rate, state (ok, disabled, quarantined,
+ *	abandoned, dying, dead), users and counters.
  * classes: one line per copy class (migration reason, then "generic"):
  *	its route and counters; then the counters of probe copies.
  * parked: the number of requests kept for chunks abandoned on engines.
- * enable: write an engine's name to take it out of quarantine.
- * route: write "CLASS MODE MIN_BATCH [ENGINE,...] [async_ms=N]" to set a
- *	class's route, e.g. "syscall_or_cpuset require 1 dma0chan0,mtcopy";
- *	no engine list means every engine, no async_ms its default.
- *	(configfs is the admin interface; this one is for tests and
- *	debugging.)
+ *
+ * Only for debugging: routes and engine tunables are set in configfs
+ * (configfs.c), the administrator's interface.
  */
 
 #include <linux/debugfs.h>
 #include <linux/init.h>
 #include <linux/migrate.h>
 #include <linux/seq_file.h>
-#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/string_choices.h>
-#include <linux/uaccess.h>
 
 #include "internal.h"
 
@@ -128,95 +123,6 @@ static int parked_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(parked);
 
-static ssize_t enable_write(struct file *file, const char __user *ubuf,
-			    size_t count, loff_t *ppos)
-{
-	char name[OFFLOAD_ENGINE_NAME_LEN];
-	struct offload_engine *eng;
-
-	if (count >= sizeof(name))
-		return -EINVAL;
-	if (copy_from_user(name, ubuf, count))
-		return -EFAULT;
-	name[count] = '\0';
-
-	eng = offload_engine_get(strim(name));
-	if (!eng)
-		return -ENODEV;
-	offload_engine_enable(eng);
-	offload_engine_put(eng);
-	return count;
-}
-
-static const struct file_operations enable_fops = {
-	.owner	= THIS_MODULE,
-	.write	= enable_write,
-};
-
-static int route_parse(char *buf, struct offload_route *route)
-{
-	char *class_name = strsep(&buf, " "), *mode = strsep(&buf, " ");
-	char *min_batch = strsep(&buf, " "), *engines = strsep(&buf, " ");
-	char *async = NULL;
-	int class, ret;
-
-	if (engines && str_has_prefix(engines, "async_ms=")) {
-		async = engines;
-		engines = NULL;
-	} else {
-		async = strsep(&buf, " ");
-	}
-	if (!class_name || !mode || !min_batch || buf)
-		return -EINVAL;
-	route->async_ms = OFFLOAD_ROUTE_ASYNC_MS_DEFAULT;
-	if (async) {
-		if (!str_has_prefix(async, "async_ms="))
-			return -EINVAL;
-		ret = kstrtouint(async + strlen("async_ms="), 0,
-				 &route->async_ms);
-		if (ret)
-			return ret;
-	}
-	class = offload_class_parse(class_name);
-	if (class < 0)
-		return class;
-	ret = match_string(offload_mode_names, OFFLOAD_NR_MODES, mode);
-	if (ret < 0)
-		return ret;
-	route->mode = ret;
-	ret = kstrtouint(min_batch, 0, &route->min_batch);
-	if (ret)
-		return ret;
-	ret = offload_route_add_engines(route, engines);
-	if (ret)
-		return ret;
-	return offload_route_set(class, route);
-}
-
-static ssize_t route_write(struct file *file, const char __user *ubuf,
-			   size_t count, loff_t *ppos)
-{
-	struct offload_route *route;
-	char *buf;
-	int ret;
-
-	if (count > PAGE_SIZE)
-		return -EINVAL;
-	buf = memdup_user_nul(ubuf, count);
-	if (IS_ERR(buf))
-		return PTR_ERR(buf);
-	route = kzalloc(sizeof(*route), GFP_KERNEL);
-	ret = route ? route_parse(strim(buf), route) : -ENOMEM;
-	kfree(route);
-	kfree(buf);
-	return ret ? ret : count;
-}
-
-static const struct file_operations route_fops = {
-	.owner	= THIS_MODULE,
-	.write	= route_write,
-};
-
 static int __init offload_debugfs_init(void)
 {
 	struct dentry *dir = debugfs_create_dir("offload", NULL);
@@ -224,8 +130,6 @@ static int __init offload_debugfs_init(void)
 	debugfs_create_file("engines", 0444, dir, NULL, &engines_fops);
 	debugfs_create_file("classes", 0444, dir, NULL, &classes_fops);
 	debugfs_create_file("parked", 0444, dir, NULL, &parked_fops);
-	debugfs_create_file("enable", 0200, dir, NULL, &enable_fops);
-	debugfs_create_file("route", 0200, dir, NULL, &route_fops);
 	return 0;
 }
 late_initcall(offload_debugfs_init);

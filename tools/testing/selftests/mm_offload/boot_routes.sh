@@ -93,9 +93,6 @@ if ln -s $cfs/engines/bootcopy $cfs/routes/compaction/engines/x 2>/dev/null
 then
 	accepted="$accepted link"
 fi
-if echo "$class prefer 1" >/sys/kernel/debug/offload/route 2>/dev/null; then
-	accepted="$accepted debugfs-route"
-fi
 check "locked: $refused writes refused with EPERM${accepted:+, accepted:$accepted}" \
 	'[ -z "$accepted" ] && [ $refused -eq 9 ]'
 after=$(snap)

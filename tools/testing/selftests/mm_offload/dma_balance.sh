@@ -18,10 +18,9 @@ ksft_skip=4
 here=$(dirname "$0")
 report=$here/migrate_report
 dbg=/sys/kernel/debug
-route=$dbg/offload/route
 sim=$dbg/dma_sim
 class=syscall_or_cpuset
-mib=16
+mib=8
 rc=0
 
 ok() { echo "ok - $*"; }
@@ -60,7 +59,14 @@ setup()
 	e0=$(cut -d' ' -f1 $dbg/offload/engines | grep '^dma' | sed -n 1p)
 	e1=$(cut -d' ' -f1 $dbg/offload/engines | grep '^dma' | sed -n 2p)
 	[ -n "$e0" ] && [ -n "$e1" ] || return 1
-	echo "$class prefer 1 $e0,$e1 async_ms=0" >$route
+	for e in $e0 $e1; do
+		for i in $(seq 50); do
+			[ -d "/sys/kernel/config/offload/engines/$e" ] && break
+			usleep 100000
+		done
+	done
+	offloadctl route --min-batch 1 --async-ms 0 $class prefer "$e0" "$e1" \
+		>/dev/null || return 1
 	# Let the broker measure both.
 	"$report" -s 4 >/dev/null 2>&1
 }
@@ -98,8 +104,8 @@ figures()
 	}'
 }
 
-fast=40000000
-slow=20000000
+fast=8000000
+slow=4000000
 if setup 0,0 $fast $slow && measure rates; then
 	figures rates $fast $slow
 	[ "$b0" -gt $((b1 * 13 / 10)) ] &&
@@ -118,7 +124,7 @@ else
 	fail "locality: setup or migration failed"
 fi
 
-echo "$class prefer 32" >$route
+offloadctl route --min-batch 32 --async-ms 10 $class prefer
 rmmod offload_dma 2>/dev/null
 rmmod dma_sim 2>/dev/null
 exit $rc

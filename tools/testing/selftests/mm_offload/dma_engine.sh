@@ -22,7 +22,6 @@ here=$(dirname "$0")
 drv=/sys/bus/platform/drivers/dma_sim
 report=$here/migrate_report
 dbg=/sys/kernel/debug
-route=$dbg/offload/route
 sim=$dbg/dma_sim
 class=syscall_or_cpuset
 rc=0
@@ -83,6 +82,19 @@ wait_for()
 	done
 }
 
+# set_route MODE MIN_BATCH ASYNC_MS: route $class to $engines (once their
+# configfs groups are there), with offloadctl.
+set_route()
+{
+	for e in $(echo "$engines" | tr ',' ' '); do
+		wait_for 10 test -d "/sys/kernel/config/offload/engines/$e"
+	done
+	# shellcheck disable=SC2046
+	offloadctl route --min-batch "$2" --async-ms "$3" $class "$1" \
+		$(echo "$engines" | tr ',' ' ') >/dev/null ||
+		fail "offloadctl route $class $1 $engines"
+}
+
 engines=$(dma_engines)
 if [ -z "$engines" ]; then
 	fail "offload_dma registered no engine on dma_sim"
@@ -116,7 +128,7 @@ migrate()
 	fi
 }
 
-echo "$class prefer 1 $engines async_ms=0" >$route
+set_route prefer 1 0
 
 f0=$(folios); c0=$(class_field cpu)
 migrate in_order
@@ -141,14 +153,14 @@ c0=$(class_field cpu)
 migrate errors_prefer
 [ "$(class_field cpu)" -gt "$c0" ] && ok "errors: the CPU copied" ||
 	fail "errors: the CPU copied nothing"
-echo "$class require 1 $engines async_ms=0" >$route
+set_route require 1 0
 migrate errors_require refused
 for d in $sim/dma_sim.*; do echo 0 >"$d/fail/probability"; done
 for e in $(echo "$engines" | tr ',' ' '); do
-	echo "$e" >$dbg/offload/enable
+	offloadctl engine "$e" enabled=1
 done
 
-echo "$class prefer 1 $engines async_ms=0" >$route
+set_route prefer 1 0
 for d in $sim/dma_sim.*; do echo 1 >"$d/stuck"; done
 c0=$(class_field cpu)
 migrate stuck
@@ -158,7 +170,7 @@ t=$(sum timeouts)
 	ok "stuck: $t timeouts, the CPU copied" ||
 	fail "stuck: $t timeouts, cpu +$(($(class_field cpu) - c0))"
 for e in $(echo "$engines" | tr ',' ' '); do
-	echo "$e" >$dbg/offload/enable
+	offloadctl engine "$e" enabled=1
 done
 
 # Devices that cannot terminate: chunks of stuck descriptors are
@@ -201,7 +213,7 @@ wait_for 30 two_engines && ok "bound again: engines $(dma_engines)" ||
 # that they surely are): its engine goes, what it held is copied
 # elsewhere, and DMA API debug finds no mapping left at the unbind.
 engines=$(dma_engines)
-echo "$class prefer 1 $engines async_ms=0" >$route
+set_route prefer 1 0
 e0=$(dma_api_errors)
 echo 1 >$sim/dma_sim.0/stuck
 "$report" -s 8 >/tmp/dma_engine.bg 2>&1 &
@@ -222,7 +234,7 @@ echo dma_sim.0 >$drv/bind
 wait_for 30 two_engines && ok "bound again: engines $(dma_engines)" ||
 	fail "bound again: engines $(dma_engines)"
 engines=$(dma_engines)
-echo "$class prefer 1 $engines async_ms=0" >$route
+set_route prefer 1 0
 f0=$(folios)
 migrate after_rebind
 [ "$(folios)" -gt "$f0" ] && ok "after rebind: engines copied" ||
@@ -240,7 +252,7 @@ wait $bg && ok "migration during unload" ||
 [ -d /sys/module/offload_dma ] && fail "offload_dma still loaded" ||
 	ok "offload_dma unloaded"
 
-echo "$class prefer 32" >$route
+offloadctl route --min-batch 32 --async-ms 10 $class prefer
 rmmod offload_dma 2>/dev/null
 rmmod dma_sim || fail "rmmod dma_sim"
 exit $rc

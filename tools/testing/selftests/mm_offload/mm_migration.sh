@@ -45,7 +45,7 @@ for n in $nodes; do
 		engines="$engines mm_migration$n"
 done
 for c in $classes; do
-	echo "$c prefer 1" >$debugfs/offload/route
+	offloadctl route --min-batch 1 "$c" prefer >/dev/null
 done
 # Its hugetlb cases need reserved huge pages (hugetlb keeps its own copy).
 nr_hugepages=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
@@ -59,7 +59,7 @@ rc=$?
 after=$(offloaded syscall_or_cpuset)
 echo "$hugepages" >$nr_hugepages 2>/dev/null
 for c in $classes; do
-	echo "$c prefer 32" >$debugfs/offload/route
+	offloadctl route --min-batch 32 "$c" prefer >/dev/null
 done
 for e in $engines; do
 	echo "del $e" >$control

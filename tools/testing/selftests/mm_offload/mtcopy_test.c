@@ -113,9 +113,9 @@ FIXTURE_SETUP(mtcopy)
 
 	if (geteuid())
 		SKIP(return, "must run as root");
-	if (access(OFFCTL_ROUTE, W_OK))
-		SKIP(return, "no %s (no debugfs or no CONFIG_MIGRATION_OFFLOAD)",
-		     OFFCTL_ROUTE);
+	if (access(OFFCTL_CONFIGFS, W_OK))
+		SKIP(return, "no %s (no configfs or no CONFIG_MIGRATION_OFFLOAD)",
+		     OFFCTL_CONFIGFS);
 	n = mig_memory_nodes(self->nodes, MAX_NODES);
 	if (n < 2)
 		SKIP(return, "needs two memory nodes");

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Helpers for the mm/offload debugfs interface.  See offload_ctl.h.
+ * Helpers for the mm/offload debugfs and configfs interfaces.  See
+ * offload_ctl.h.
  */
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -64,6 +66,27 @@ int offctl_write(const char *path, const char *fmt, ...)
 }
 
 /**
+ * offctl_write2() - offctl_write() to file @name of directory @dir
+ * @dir: the directory
+ * @name: the file
+ * @fmt: printf format of the value
+ *
+ * Return: as offctl_write().
+ */
+int offctl_write2(const char *dir, const char *name, const char *fmt, ...)
+{
+	char path[512];
+	va_list ap;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	va_start(ap, fmt);
+	ret = vwrite_cmd(path, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+/**
  * offctl_te_cmd() - write one command to the test engines' control file
  * @fmt: printf format of the command, e.g. "add %s kind=ooo node=%d"
  *
@@ -101,23 +124,94 @@ int offctl_te_available(void)
 	return access(OFFCTL_TE_CONTROL, W_OK) ? -errno : 0;
 }
 
+/*
+ * Wait up to 5 s for the configfs group of @engine: a work item makes it
+ * after the engine registered.
+ */
+static int wait_engine_group(const char *engine)
+{
+	char path[256];
+	int i;
+
+	snprintf(path, sizeof(path), OFFCTL_CONFIGFS "/engines/%s", engine);
+	for (i = 0; i < 50; i++) {
+		if (!access(path, F_OK))
+			return 0;
+		usleep(100000);
+	}
+	return -ENOENT;
+}
+
+/* Remove every link of the route of @class. */
+static int route_unlink_all(const char *class)
+{
+	char dir[256], path[512];
+	struct dirent *de;
+	int ret = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), OFFCTL_CONFIGFS "/routes/%s/engines", class);
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (unlink(path) && !ret)
+			ret = -errno;
+	}
+	closedir(d);
+	return ret;
+}
+
 /**
- * offctl_route_set() - set the route of a copy class
+ * offctl_route_set() - set the route of a copy class, through configfs
  * @class: class name (a migration reason, or "generic")
  * @mode: "off", "cpu", "prefer" or "require"
  * @min_batch: smallest request the route takes
  * @engines: comma-separated engine names, or NULL, "" or "all" (as
  *	offctl_class_read() reports it) for every engine
  *
- * Return: as offctl_write().
+ * The route's links become exactly @engines, in order; its async_ms goes
+ * back to the default; the mode is written last.
+ *
+ * Return: 0, or -errno of the first step that failed (-ENOENT: an engine
+ * has no configfs group).
  */
 int offctl_route_set(const char *class, const char *mode,
 		     unsigned int min_batch, const char *engines)
 {
-	if (engines && *engines && strcmp(engines, "all"))
-		return offctl_write(OFFCTL_ROUTE, "%s %s %u %s", class, mode,
-				    min_batch, engines);
-	return offctl_write(OFFCTL_ROUTE, "%s %s %u", class, mode, min_batch);
+	char route[256], link[512], target[256], list[OFFCTL_ENGINES_LEN];
+	char *name, *save = NULL;
+	int ret;
+
+	snprintf(route, sizeof(route), OFFCTL_CONFIGFS "/routes/%s", class);
+	ret = route_unlink_all(class);
+	if (ret)
+		return ret;
+	if (engines && *engines && strcmp(engines, "all")) {
+		snprintf(list, sizeof(list), "%s", engines);
+		for (name = strtok_r(list, ",", &save); name;
+		     name = strtok_r(NULL, ",", &save)) {
+			ret = wait_engine_group(name);
+			if (ret)
+				return ret;
+			snprintf(target, sizeof(target),
+				 OFFCTL_CONFIGFS "/engines/%s", name);
+			snprintf(link, sizeof(link), "%s/engines/%s", route,
+				 name);
+			if (symlink(target, link))
+				return -errno;
+		}
+	}
+	ret = offctl_write2(route, "min_batch", "%u", min_batch);
+	if (!ret)
+		ret = offctl_write2(route, "async_ms", "%u",
+				    OFFCTL_DEFAULT_ASYNC_MS);
+	if (!ret)
+		ret = offctl_write2(route, "mode", "%s", mode);
+	return ret;
 }
 
 /**
@@ -133,14 +227,17 @@ int offctl_route_reset(const char *class)
 }
 
 /**
- * offctl_enable() - take an engine out of quarantine
+ * offctl_enable() - take an engine out of quarantine, through configfs
  * @engine: its name
  *
- * Return: as offctl_write(); -ENODEV for an unknown engine.
+ * Return: as offctl_write(); -ENOENT for an unknown engine.
  */
 int offctl_enable(const char *engine)
 {
-	return offctl_write(OFFCTL_ENABLE, "%s", engine);
+	char dir[256];
+
+	snprintf(dir, sizeof(dir), OFFCTL_CONFIGFS "/engines/%s", engine);
+	return offctl_write2(dir, "enabled", "1");
 }
 
 /*

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers for the mm/offload debugfs interface, for the mm_offload
- * selftests: the test engines' control file (module offload_test_engine),
- * the routes of the copy classes, and the counters of classes, engines and
- * test engines.
+ * Helpers for the mm/offload debugfs and configfs interfaces, for the
+ * mm_offload selftests: the test engines' control file (module
+ * offload_test_engine), the routes of the copy classes, and the counters
+ * of classes, engines and test engines.
  *
  *   /sys/kernel/debug/offload_test_engine/control   add/set/del test engines
- *   /sys/kernel/debug/offload/route                 "CLASS MODE MIN [ENG,..]"
- *   /sys/kernel/debug/offload/enable                take one out of quarantine
+ *   /sys/kernel/config/offload/routes/<class>/      mode, min_batch, links
+ *   /sys/kernel/config/offload/engines/<engine>/    enabled
  *   /sys/kernel/debug/offload/classes               one line per class
  *   /sys/kernel/debug/offload/engines               one line per engine
  *   /sys/kernel/debug/mtcopy/<engine>               "key value" lines
@@ -23,8 +23,7 @@
 #include <stdint.h>
 
 #define OFFCTL_DEBUGFS		"/sys/kernel/debug/offload"
-#define OFFCTL_ROUTE		OFFCTL_DEBUGFS "/route"
-#define OFFCTL_ENABLE		OFFCTL_DEBUGFS "/enable"
+#define OFFCTL_CONFIGFS		"/sys/kernel/config/offload"
 #define OFFCTL_CLASSES		OFFCTL_DEBUGFS "/classes"
 #define OFFCTL_ENGINES		OFFCTL_DEBUGFS "/engines"
 #define OFFCTL_TE_MODULE	"offload_test_engine"
@@ -41,6 +40,7 @@
 /* The route every class has at boot, which tests restore. */
 #define OFFCTL_DEFAULT_MODE	"prefer"
 #define OFFCTL_DEFAULT_MIN_BATCH 32
+#define OFFCTL_DEFAULT_ASYNC_MS	10
 
 /*
  * Route and counters of a copy class: folios, except @declined and @nomem
@@ -99,6 +99,8 @@ struct offctl_mtcopy {
 #endif
 
 __printf(2, 3) int offctl_write(const char *path, const char *fmt, ...);
+__printf(3, 4) int offctl_write2(const char *dir, const char *name,
+				 const char *fmt, ...);
 int offctl_te_available(void);
 __printf(1, 2) int offctl_te_cmd(const char *fmt, ...);
 int offctl_route_set(const char *class, const char *mode,

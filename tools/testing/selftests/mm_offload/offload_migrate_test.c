@@ -695,9 +695,8 @@ TEST_F_TIMEOUT(offload, base_pages_offloaded, TEST_TIMEOUT)
 	 * and the CPU copies the rest.  Deadlines are not what this case
 	 * checks: none.
 	 */
-	ASSERT_EQ(0, offctl_write(OFFCTL_ROUTE, "%s prefer %d %s async_ms=0",
-				  CLASS_SYSCALL, OFFCTL_DEFAULT_MIN_BATCH,
-				  engines));
+	ASSERT_EQ(0, offctl_write(OFFCTL_CONFIGFS "/routes/" CLASS_SYSCALL
+				  "/async_ms", "0"));
 	setup_region(_metadata, self, MIG_BASE_PAGES);
 	moved = 2 * region_folios(&self->region);
 

@@ -404,8 +404,8 @@ static const char *broker_unavailable(void)
 
 	if (geteuid())
 		return "must run as root";
-	if (access(OFFCTL_CLASSES, R_OK) || access(OFFCTL_ROUTE, W_OK))
-		return "no " OFFCTL_CLASSES " (no debugfs, or no CONFIG_MIGRATION_OFFLOAD)";
+	if (access(OFFCTL_CLASSES, R_OK) || access(OFFCTL_CONFIGFS, W_OK))
+		return "no " OFFCTL_CLASSES " or " OFFCTL_CONFIGFS " (no debugfs, configfs or CONFIG_MIGRATION_OFFLOAD)";
 	ret = offctl_te_available();
 	if (ret) {
 		snprintf(why, sizeof(why), "no %s after modprobe %s: %s",
