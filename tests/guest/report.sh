@@ -3,8 +3,9 @@
 # The "make run" report, printed by the guest: the machine, one checked
 # migration on the stock path, then through mtcopy (by threads, and on a
 # busy guest), then through two simulated DMA devices and mtcopy together
-# (which engine copied what), then through the offload broker with a test
-# engine on each node, and what the broker counted.
+# (which engine copied what) and routed with offloadctl, then through the
+# offload broker with a test engine on each node, and what the broker
+# counted.
 
 MIB=${MIGRATE_MIB:-64}
 OFFLOAD=/sys/kernel/debug/offload
@@ -70,9 +71,9 @@ mtcopy_report()
 	echo engine >$params/where
 	echo "Busy guest (a spinning task per CPU), stock path then mtcopy:"
 	spinners_start
-	echo "syscall_or_cpuset off 32" >$OFFLOAD/route
+	offloadctl route syscall_or_cpuset off
 	migrate
-	echo "syscall_or_cpuset prefer 32" >$OFFLOAD/route
+	offloadctl route syscall_or_cpuset prefer
 	migrate
 	spinners_stop
 	echo "What mtcopy did:"
@@ -92,10 +93,26 @@ engine_counts()
 	       print $1, f, b }' $OFFLOAD/engines
 }
 
+# One checked migration, then what each engine copied in it.
+migrate_by_engine()
+{
+	engine_counts >/tmp/engines.before
+	migrate
+	engine_counts >/tmp/engines.after
+	echo "Copied by each engine in that migration:"
+	awk 'NR == FNR { f[$1] = $2; b[$1] = $3; next }
+	     { printf "  %-10s %7d folios %8.1f MiB\n", $1, $2 - f[$1],
+		      ($3 - b[$1]) / 1048576 }' /tmp/engines.before /tmp/engines.after
+}
+
 # Two simulated DMA devices, one per node, as engines of offload_dma next
-# to mtcopy's: one migration through all of them, and what each copied.
+# to mtcopy's: one migration through all of them, then routing with
+# offloadctl: move_pages(2) through one DMA engine only, then required
+# from mtcopy alone (CPU engines cannot serve a mandate: refused).
 dma_report()
 {
+	local dma
+
 	if ! modprobe dma_sim devices=2 channels=2 2>/dev/null ||
 	   ! modprobe offload_dma 2>/dev/null; then
 		echo "(no dma_sim or offload_dma module)"
@@ -105,15 +122,25 @@ dma_report()
 	echo
 	echo "Migration through every engine (simulated DMA devices, mtcopy):"
 	# No deadline: move_pages' first, asynchronous pass would have one.
-	echo "syscall_or_cpuset prefer 32 async_ms=0" >$OFFLOAD/route
-	engine_counts >/tmp/engines.before
-	migrate
-	engine_counts >/tmp/engines.after
-	echo "Copied by each engine in that migration:"
-	awk 'NR == FNR { f[$1] = $2; b[$1] = $3; next }
-	     { printf "  %-10s %7d folios %8.1f MiB\n", $1, $2 - f[$1],
-		      ($3 - b[$1]) / 1048576 }' /tmp/engines.before /tmp/engines.after
-	echo "syscall_or_cpuset prefer 32" >$OFFLOAD/route
+	offloadctl route --async-ms 0 syscall_or_cpuset prefer
+	migrate_by_engine
+
+	dma=$(cut -d' ' -f1 $OFFLOAD/engines | grep '^dma' | tail -1)
+	echo
+	echo "Routing with offloadctl: move_pages(2) through $dma only:"
+	echo "  # offloadctl route --async-ms 0 syscall_or_cpuset prefer $dma"
+	offloadctl route --async-ms 0 syscall_or_cpuset prefer "$dma"
+	migrate_by_engine
+	echo
+	echo "Required from mtcopy0 alone: a CPU engine never serves a mandate,"
+	echo "so every page stays where it was (refused, counted):"
+	echo "  # offloadctl route syscall_or_cpuset require mtcopy0"
+	offloadctl route syscall_or_cpuset require mtcopy0
+	migrate_by_engine
+	echo
+	echo "  # offloadctl status"
+	offloadctl status | sed 's/^/  /'
+	offloadctl route syscall_or_cpuset prefer
 	rmmod offload_dma dma_sim
 	rmmod mtcopy 2>/dev/null
 }
