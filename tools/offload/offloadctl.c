@@ -988,7 +988,7 @@ static void check_engine(const char *name)
 static void route_link(const char *dir, const char *engine)
 {
 	char target[PATH_MAX];
-	int err = 0;
+	int err = 0, tries;
 
 	snprintf(target, sizeof(target), "../../../engines/%s", engine);
 	if (verbose)
@@ -997,8 +997,20 @@ static void route_link(const char *dir, const char *engine)
 	 * configfs resolves a relative target from the current directory,
 	 * not from the directory of the link: make them the same.
 	 */
-	if (chdir(dir) || symlink(target, engine))
+	if (chdir(dir))
 		err = errno;
+	/*
+	 * The kernel makes an engine's directory just after the engine
+	 * registers, and refuses links to it (ENOENT) until it is complete:
+	 * give it a second.
+	 */
+	for (tries = 0; !err && symlink(target, engine); tries++) {
+		err = errno;
+		if (err != ENOENT || tries == 10)
+			break;
+		err = 0;
+		usleep(100000);
+	}
 	if (fchdir(root_fd))
 		die("%s: %s", root, strerror(errno));
 	if (err)

@@ -125,18 +125,23 @@ int offctl_te_available(void)
 }
 
 /*
- * Wait up to 5 s for the configfs group of @engine: a work item makes it
- * after the engine registered.
+ * Link @engine into the route directory @route.  A work item makes an
+ * engine's configfs group after the engine registered, and configfs
+ * refuses links to it (-ENOENT) until the group is complete: retry for
+ * up to 5 s.
  */
-static int wait_engine_group(const char *engine)
+static int link_engine(const char *route, const char *engine)
 {
-	char path[256];
+	char target[256], link[512];
 	int i;
 
-	snprintf(path, sizeof(path), OFFCTL_CONFIGFS "/engines/%s", engine);
+	snprintf(target, sizeof(target), OFFCTL_CONFIGFS "/engines/%s", engine);
+	snprintf(link, sizeof(link), "%s/engines/%s", route, engine);
 	for (i = 0; i < 50; i++) {
-		if (!access(path, F_OK))
+		if (!symlink(target, link))
 			return 0;
+		if (errno != ENOENT)
+			return -errno;
 		usleep(100000);
 	}
 	return -ENOENT;
@@ -182,7 +187,7 @@ static int route_unlink_all(const char *class)
 int offctl_route_set(const char *class, const char *mode,
 		     unsigned int min_batch, const char *engines)
 {
-	char route[256], link[512], target[256], list[OFFCTL_ENGINES_LEN];
+	char route[256], list[OFFCTL_ENGINES_LEN];
 	char *name, *save = NULL;
 	int ret;
 
@@ -194,15 +199,9 @@ int offctl_route_set(const char *class, const char *mode,
 		snprintf(list, sizeof(list), "%s", engines);
 		for (name = strtok_r(list, ",", &save); name;
 		     name = strtok_r(NULL, ",", &save)) {
-			ret = wait_engine_group(name);
+			ret = link_engine(route, name);
 			if (ret)
 				return ret;
-			snprintf(target, sizeof(target),
-				 OFFCTL_CONFIGFS "/engines/%s", name);
-			snprintf(link, sizeof(link), "%s/engines/%s", route,
-				 name);
-			if (symlink(target, link))
-				return -errno;
 		}
 	}
 	ret = offctl_write2(route, "min_batch", "%u", min_batch);
