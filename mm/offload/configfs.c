@@ -648,6 +648,21 @@ static int offload_cfs_set_async_ms(struct offload_route *route, void *arg)
 	return 0;
 }
 
+/* Store a number of at most @max with @set, in one route update. */
+static ssize_t route_uint_store(struct config_item *item, const char *page,
+				size_t count, unsigned int max,
+				int (*set)(struct offload_route *, void *))
+{
+	unsigned int val;
+	int ret;
+
+	ret = offload_cfs_may_write(count) ?:
+	      offload_cfs_uint(page, max, &val) ?:
+	      offload_route_update(offload_cfs_class_of(item), set, &val,
+				   GFP_KERNEL);
+	return ret ?: count;
+}
+
 static ssize_t route_min_batch_show(struct config_item *item, char *page)
 {
 	struct offload_route route;
@@ -659,14 +674,8 @@ static ssize_t route_min_batch_show(struct config_item *item, char *page)
 static ssize_t route_min_batch_store(struct config_item *item,
 				     const char *page, size_t count)
 {
-	unsigned int val;
-	int ret;
-
-	ret = offload_cfs_may_write(count) ?:
-	      offload_cfs_uint(page, OFFLOAD_CFS_BATCH_MAX, &val) ?:
-	      offload_route_update(offload_cfs_class_of(item),
-				   offload_cfs_set_min_batch, &val, GFP_KERNEL);
-	return ret ?: count;
+	return route_uint_store(item, page, count, OFFLOAD_CFS_BATCH_MAX,
+				offload_cfs_set_min_batch);
 }
 
 static ssize_t route_async_ms_show(struct config_item *item, char *page)
@@ -680,14 +689,8 @@ static ssize_t route_async_ms_show(struct config_item *item, char *page)
 static ssize_t route_async_ms_store(struct config_item *item,
 				    const char *page, size_t count)
 {
-	unsigned int val;
-	int ret;
-
-	ret = offload_cfs_may_write(count) ?:
-	      offload_cfs_uint(page, OFFLOAD_CFS_ASYNC_MAX, &val) ?:
-	      offload_route_update(offload_cfs_class_of(item),
-				   offload_cfs_set_async_ms, &val, GFP_KERNEL);
-	return ret ?: count;
+	return route_uint_store(item, page, count, OFFLOAD_CFS_ASYNC_MAX,
+				offload_cfs_set_async_ms);
 }
 
 static ssize_t route_order_show(struct config_item *item, char *page)
