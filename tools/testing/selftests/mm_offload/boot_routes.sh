@@ -14,19 +14,13 @@
 #  - reasons no route names have the default mode, off;
 #  - locked: every write and link fails with EPERM and changes nothing.
 
-ksft_skip=4
 here=$(dirname "$0")
+. "$here/offload_lib.sh"
 report=$here/migrate_report
 cfs=/sys/kernel/config/offload
 ctl=/sys/kernel/debug/offload_test_engine/control
 class=syscall_or_cpuset
 route=$cfs/routes/$class
-rc=0
-
-ok() { echo "ok - $*"; }
-fail() { echo "not ok - $*"; rc=1; }
-check() { if eval "$2"; then ok "$1"; else fail "$1"; fi; }
-counter() { sed -n "s/^$2 //p" "$1"; }
 
 if ! grep -q "offload.route=$class:require:bootcopy" /proc/cmdline; then
 	echo "SKIP: needs the command line of tests/vm.sh boot"

@@ -16,39 +16,19 @@
 #  - a process without CAP_SYS_ADMIN changes nothing;
 #  - offloadctl status, route, engine, stats: tables and JSON.
 
-ksft_skip=4
 here=$(dirname "$0")
+. "$here/offload_lib.sh"
 report=$here/migrate_report
 cfs=/sys/kernel/config/offload
 ctl=/sys/kernel/debug/offload_test_engine/control
 class=syscall_or_cpuset
 route=$cfs/routes/$class
-rc=0
-
-ok() { echo "ok - $*"; }
-fail() { echo "not ok - $*"; rc=1; }
-check() { if eval "$2"; then ok "$1"; else fail "$1"; fi; }
 
 if [ ! -d $cfs ] || ! modprobe offload_test_engine 2>/dev/null; then
 	echo "SKIP: needs $cfs and module offload_test_engine"
 	exit $ksft_skip
 fi
 oc=$(command -v offloadctl)
-
-# counter FILE KEY: a "key value" line of a stats attribute.
-counter() { sed -n "s/^$2 //p" "$1"; }
-
-# wait_for SECONDS COMMAND...: poll COMMAND every 0.1 s.
-wait_for()
-{
-	n=$(($1 * 10))
-	shift
-	while ! "$@"; do
-		n=$((n - 1))
-		[ $n -gt 0 ] || return 1
-		usleep 100000
-	done
-}
 
 migrate()
 {

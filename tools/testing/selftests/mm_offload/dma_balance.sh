@@ -14,17 +14,13 @@
 # over the sum of the set rates (under TCG the page table work of a
 # migration is emulated too, which keeps that ratio below 1).
 
-ksft_skip=4
 here=$(dirname "$0")
+. "$here/offload_lib.sh"
 report=$here/migrate_report
 dbg=/sys/kernel/debug
 sim=$dbg/dma_sim
 class=syscall_or_cpuset
 mib=8
-rc=0
-
-ok() { echo "ok - $*"; }
-fail() { echo "not ok - $*"; rc=1; }
 
 if ! modinfo dma_sim >/dev/null 2>&1 || ! modinfo offload_dma >/dev/null 2>&1
 then

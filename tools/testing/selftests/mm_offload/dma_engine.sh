@@ -17,17 +17,13 @@
 #    again the device is an engine again;
 #  - offload_dma unloaded while another migration runs.
 
-ksft_skip=4
 here=$(dirname "$0")
+. "$here/offload_lib.sh"
 drv=/sys/bus/platform/drivers/dma_sim
 report=$here/migrate_report
 dbg=/sys/kernel/debug
 sim=$dbg/dma_sim
 class=syscall_or_cpuset
-rc=0
-
-ok() { echo "ok - $*"; }
-fail() { echo "not ok - $*"; rc=1; }
 
 if ! modprobe dma_sim devices=2 channels=2 2>/dev/null ||
    ! modprobe offload_dma 2>/dev/null; then
@@ -68,18 +64,6 @@ sum()
 dma_api_errors()
 {
 	cat $dbg/dma-api/num_errors 2>/dev/null || echo 0
-}
-
-# wait_for SECONDS COMMAND...: poll COMMAND every 0.1 s; false on timeout.
-wait_for()
-{
-	n=$(($1 * 10))
-	shift
-	while ! "$@"; do
-		n=$((n - 1))
-		[ $n -gt 0 ] || return 1
-		usleep 100000
-	done
 }
 
 # set_route MODE MIN_BATCH ASYNC_MS: route $class to $engines (once their

@@ -145,10 +145,16 @@ static int report_one(enum mig_backing backing, size_t mib, int from, int to,
 	if (ret) {
 		print_prefix(len, backing, from, to);
 		if (ret < 0)
-			printf("move_pages failed: %s\n", strerror(-ret));
+			printf("move_pages failed: %s", strerror(-ret));
 		else
-			printf("move_pages failed: %ld pages not migrated\n",
-			       ret);
+			printf("move_pages failed: %ld pages not migrated", ret);
+		/* The count may mix folios and pages: where are they? */
+		if (!mig_query_region(&r, placed))
+			printf(" (%zu of %zu pages on node%d)",
+			       npages - mig_count_misplaced(placed, npages, to,
+							    NULL),
+			       npages, to);
+		printf("\n");
 		goto out;
 	}
 
