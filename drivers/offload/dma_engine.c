@@ -44,18 +44,21 @@
  * slots and mappings) until the device lets go.
  *
  * Removal (an unbind, module exit).  Each channel is closed: no new
- * submission, none under way, terminated where the provider can, then
- * released: the provider's free_chan_resources drops whatever it still
- * holds, and after dma_release_channel() it touches none of it (the
- * DMAEngine contract, which is what lets go of a stuck device).  Every
- * descriptor left is then unmapped and reported -ENODEV (the broker
- * copies it elsewhere, or frees what it had abandoned), and only then is
- * the engine unregistered, which so never waits for a stuck device.  An
- * unbind kills the engine first (its errors are no faults).  Scans wait
- * while any driver of the two buses is unbinding, so that none takes the
- * channels of a device between the notification and the driver's remove.
- * Engine names follow the DMA device ids, which are not stable across
- * provider reloads.
+ * submission or kick, none under way, terminated and synchronized where
+ * the provider can, then released.  Every descriptor left is then
+ * unmapped and reported -ENODEV (the broker copies it elsewhere, or frees
+ * what it had abandoned), and only then is the engine unregistered, which
+ * so never waits for a stuck device.  Where the provider cannot stop its
+ * descriptors, nothing guarantees they are done with the pages until the
+ * driver's remove has quiesced the device: those are reported at the
+ * unbound notification.  An unbind kills the engine first (its errors
+ * are no faults).  At module exit no request holds the engine (each pins
+ * this module), so nothing is in flight; exit holds the scan lock, which
+ * unbinds wait for, so that no device goes while exit uses its channels.
+ * Scans wait while any driver of the two buses is unbinding, so that
+ * none takes the channels of a device between the notification and the
+ * driver's remove.  Engine names follow the DMA device ids, which are not
+ * stable across provider reloads.
  *
  * Locking: odma_chan.lock (IRQ-safe) protects a channel's slot bitmap and
  * marks; it is never held while calling the provider, which may call back
@@ -78,6 +81,7 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/swiotlb.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 /* Descriptors one channel holds at once. */
@@ -151,6 +155,7 @@ struct odma_chan {
  * @dma_dev: the DMA device.
  * @no_terminate: the provider cannot terminate and synchronize: abort
  *	does nothing, late chunks are abandoned.
+ * @unbinding: the device being unbound, while on odma_departing.
  * @nr_chans: channels in @chans.
  * @chans: the channels.
  */
@@ -159,6 +164,7 @@ struct odma_engine {
 	struct list_head	node;
 	struct dma_device	*dma_dev;
 	bool			no_terminate;
+	struct device		*unbinding;
 	unsigned int		nr_chans;
 	struct odma_chan	*chans[];
 };
@@ -169,7 +175,10 @@ struct odma_chunk {
 };
 
 static LIST_HEAD(odma_engines);
-static DEFINE_MUTEX(odma_lock);	/* protects odma_engines */
+/* Engines of devices being unbound, waiting for the driver's remove. */
+static LIST_HEAD(odma_departing);
+static DECLARE_WAIT_QUEUE_HEAD(odma_departed);
+static DEFINE_MUTEX(odma_lock);	/* protects odma_engines, odma_departing */
 /*
  * One scan at a time, so that a device's channels go to one engine; also
  * orders scans against unbinds and module exit.  Protects odma_exiting,
@@ -454,7 +463,7 @@ static void odma_reset(struct odma_engine *oe, struct odma_chan *oc)
 		goto unlock;
 	/* Submitters do not sleep: they are gone in a moment. */
 	while (odma_mark(oc, true, false))
-		cpu_relax();
+		cond_resched();
 
 	ret = dmaengine_terminate_async(oc->chan);
 	if (ret) {
@@ -475,25 +484,27 @@ unlock:
 
 /*
  * Close @oc for good and give it back: no submission or kick from now on
- * and none under way, terminate where the provider can, release (the
- * provider drops what it still holds and touches none of it afterwards),
- * then report every descriptor left.
+ * and none under way, terminate and synchronize where the provider can,
+ * release.  Returns true if the provider stopped the channel's
+ * descriptors (terminate and synchronize): only then may what is left be
+ * unmapped and reported at once.
  */
-static void odma_close(struct odma_engine *oe, struct odma_chan *oc,
-		       int status)
+static bool odma_close(struct odma_engine *oe, struct odma_chan *oc)
 {
-	unsigned int idx;
+	bool stopped = false;
 
 	while (odma_mark(oc, true, true))
-		cpu_relax();
+		cond_resched();
 	/* Waits for a reset under way; later ones see @closed. */
 	mutex_lock(&oc->reset_lock);
-	if (!READ_ONCE(oe->no_terminate))
-		dmaengine_terminate_async(oc->chan);
+	if (!READ_ONCE(oe->no_terminate) &&
+	    !dmaengine_terminate_async(oc->chan)) {
+		dmaengine_synchronize(oc->chan);
+		stopped = true;
+	}
 	dma_release_channel(oc->chan);
-	for (idx = 0; idx < ODMA_SLOTS; idx++)
-		odma_finish(&oc->slots[idx], status);
 	mutex_unlock(&oc->reset_lock);
+	return stopped;
 }
 
 static void odma_abort(struct offload_engine *eng, struct offload_chunk *chunk)
@@ -614,21 +625,62 @@ release:
 }
 
 /*
- * Remove @oe: close its channels, reporting what is left on them with
- * @status (the device going away kills the engine first), then unregister
- * it, which waits for nothing but the broker's users by then.
+ * Report what is left on @oe's closed channels with @status, unregister
+ * the engine, which then waits for nothing but the broker's users, and
+ * free it.
  */
-static void odma_engine_remove(struct odma_engine *oe, int status)
+static void odma_engine_finish(struct odma_engine *oe, int status)
 {
-	unsigned int i;
+	unsigned int i, idx;
 
-	if (status == -ENODEV)
-		offload_engine_kill(&oe->eng);
 	for (i = 0; i < oe->nr_chans; i++)
-		odma_close(oe, oe->chans[i], status);
+		for (idx = 0; idx < ODMA_SLOTS; idx++)
+			odma_finish(&oe->chans[i]->slots[idx], status);
 	offload_engine_unregister(&oe->eng);
 	odma_free_chans(oe, oe->nr_chans, false);
 	kfree(oe);
+}
+
+/*
+ * Remove @oe, whose device @dev is being unbound (NULL at module exit:
+ * then no request holds the engine, so nothing is in flight).  Its
+ * channels are closed at once; if the provider could not stop their
+ * descriptors, what is left is reported only once the driver's remove has
+ * quiesced the device, at the unbound notification.
+ */
+static void odma_engine_remove(struct odma_engine *oe, struct device *dev)
+{
+	bool stopped = true;
+	unsigned int i;
+
+	if (dev)
+		offload_engine_kill(&oe->eng);
+	for (i = 0; i < oe->nr_chans; i++)
+		stopped &= odma_close(oe, oe->chans[i]);
+	if (dev && !stopped) {
+		oe->unbinding = dev;
+		mutex_lock(&odma_lock);
+		list_add_tail(&oe->node, &odma_departing);
+		mutex_unlock(&odma_lock);
+		return;
+	}
+	odma_engine_finish(oe, dev ? -ENODEV : -ECANCELED);
+}
+
+/* The driver of @dev is unbound: finish the engines that waited for it. */
+static void odma_engines_unbound(struct device *dev)
+{
+	struct odma_engine *oe, *tmp;
+	LIST_HEAD(gone);
+
+	mutex_lock(&odma_lock);
+	list_for_each_entry_safe(oe, tmp, &odma_departing, node)
+		if (oe->unbinding == dev)
+			list_move_tail(&oe->node, &gone);
+	mutex_unlock(&odma_lock);
+	list_for_each_entry_safe(oe, tmp, &gone, node)
+		odma_engine_finish(oe, -ENODEV);
+	wake_up_all(&odma_departed);
 }
 
 static bool odma_has_engine(struct dma_device *dma_dev)
@@ -761,9 +813,10 @@ static int odma_bus_event(struct notifier_block *nb, unsigned long action,
 		mutex_unlock(&odma_lock);
 		mutex_unlock(&odma_scan_lock);
 		list_for_each_entry_safe(oe, tmp, &going, node)
-			odma_engine_remove(oe, -ENODEV);
+			odma_engine_remove(oe, dev);
 		break;
 	case BUS_NOTIFY_UNBOUND_DRIVER:
+		odma_engines_unbound(dev);
 		mutex_lock(&odma_scan_lock);
 		/* Unbinds under way when the notifier came are not counted. */
 		if (odma_unbinding && !--odma_unbinding && odma_rescan) {
@@ -786,16 +839,28 @@ static struct notifier_block odma_pci_nb = {
 };
 #endif
 
+/* Module exit, under odma_scan_lock, which unbinds wait for. */
 static void odma_remove_all(void)
 {
 	struct odma_engine *oe, *tmp;
 	LIST_HEAD(going);
 
+	lockdep_assert_held(&odma_scan_lock);
 	mutex_lock(&odma_lock);
 	list_splice_init(&odma_engines, &going);
 	mutex_unlock(&odma_lock);
 	list_for_each_entry_safe(oe, tmp, &going, node)
-		odma_engine_remove(oe, -ECANCELED);
+		odma_engine_remove(oe, NULL);
+}
+
+static bool odma_none_departing(void)
+{
+	bool none;
+
+	mutex_lock(&odma_lock);
+	none = list_empty(&odma_departing);
+	mutex_unlock(&odma_lock);
+	return none;
 }
 
 static int __init odma_init(void)
@@ -821,10 +886,12 @@ static void __exit odma_exit(void)
 {
 	mutex_lock(&odma_scan_lock);
 	odma_exiting = true;
+	/* An unbind waits: its device keeps its channels until they are back. */
+	odma_remove_all();
 	mutex_unlock(&odma_scan_lock);
 	cancel_work_sync(&odma_scan_work);
-	/* The notifiers stay until the engines are gone: unbinds still come. */
-	odma_remove_all();
+	/* Unbinds under way finish their engines at their unbound notice. */
+	wait_event(odma_departed, odma_none_departing());
 #ifdef CONFIG_PCI
 	bus_unregister_notifier(&pci_bus_type, &odma_pci_nb);
 #endif
