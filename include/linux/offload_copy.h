@@ -313,7 +313,9 @@ enum offload_mode {
  * @async_ms: time engines get for an asynchronous request (see
  *	&offload_req.async: NUMA hinting faults, kswapd) before what is left
  *	goes to the CPU (prefer) or fails (require); 0 means no limit.
- * @nr_engines: entries used in @engines; 0 means every registered engine.
+ * @nr_engines: entries used in @engines; 0 means every registered engine
+ *	in the other modes, and none in %OFFLOAD_MODE_REQUIRE (a mandate
+ *	names its engines: without one, every copy of the class fails).
  * @engines: engine names in order of preference.  Names need not be
  *	registered: an absent engine is skipped.
  */

@@ -166,7 +166,7 @@ static bool offload_has_room(const struct offload_engine *eng, size_t bytes)
 {
 	const struct offload_engine_group *grp = eng->group;
 
-	if (atomic_read(&eng->inflight) >= eng->max_inflight)
+	if (atomic_read(&eng->inflight) >= READ_ONCE(eng->max_inflight))
 		return false;
 	if (eng->max_inflight_bytes && atomic64_read(&eng->outstanding) &&
 	    atomic64_read(&eng->outstanding) + bytes > eng->max_inflight_bytes)
@@ -185,7 +185,7 @@ static bool offload_reserve(struct offload_engine *eng, size_t bytes)
 {
 	struct offload_engine_group *grp = eng->group;
 
-	if (!atomic_add_unless(&eng->inflight, 1, eng->max_inflight))
+	if (!atomic_add_unless(&eng->inflight, 1, READ_ONCE(eng->max_inflight)))
 		return false;
 	if (grp && grp->max_inflight &&
 	    !atomic_add_unless(&grp->inflight, 1, grp->max_inflight)) {
@@ -229,7 +229,7 @@ int offload_place(struct offload_req *req, struct offload_chunk *chunk,
 		struct offload_engine *eng = req->engines[i];
 
 		if (skip & BIT_ULL(i) || !offload_engine_usable(eng, req) ||
-		    chunk->bytes >> PAGE_SHIFT < eng->min_batch ||
+		    chunk->bytes >> PAGE_SHIFT < READ_ONCE(eng->min_batch) ||
 		    (eng->max_chunk_bytes && chunk->nr > 1 &&
 		     chunk->bytes > eng->max_chunk_bytes))
 			continue;

@@ -12,20 +12,23 @@
  *		the CPU copy meanwhile.
  *	offload.default_mode=off|cpu|prefer
  *		the mode of the reasons no offload.route= names.
- *	offload.lock
+ *	offload.lock[=BOOL]
  *		the routes cannot be changed until reboot.
  *
- * A malformed offload.route= fails closed: if its reason can be read,
- * that reason gets a require route without engines (its copies fail,
- * visibly counted), so that a typo cannot let the CPU copy what was meant
- * to be mandated.  Parsing happens while the command line is, before the
- * allocators exist: routes go straight into the static default table.
+ * A malformed offload.route= (unknown mode, bad or repeated engine names)
+ * fails closed: if its reason can be read, that reason gets a require
+ * route without engines (its copies fail, visibly counted), so that a
+ * typo cannot let the CPU, or an engine not meant, copy what was meant
+ * to be mandated.  A malformed offload.lock locks.  Parsing happens
+ * while the command line is, before the allocators exist: routes go
+ * straight into the static default table.
  */
 
 #define pr_fmt(fmt) "mm/offload: " fmt
 
 #include <linux/bitmap.h>
 #include <linux/init.h>
+#include <linux/kstrtox.h>
 #include <linux/string.h>
 
 #include "internal.h"
@@ -61,7 +64,7 @@ static bool __init offload_boot_parse(char *spec, struct offload_route *route)
 	route->mode = ret;
 	if (spec && offload_route_add_engines(route, spec))
 		return false;
-	return true;
+	return !offload_route_check(route);
 }
 
 static int __init offload_boot_route(char *str)
@@ -71,11 +74,12 @@ static int __init offload_boot_route(char *str)
 	char *spec = buf, *reason;
 	int class;
 
-	if (*str++ != '=' || strscpy(buf, str, sizeof(buf)) < 0) {
+	if (*str != '=' || strscpy(buf, str + 1, sizeof(buf)) < 0) {
 		pr_err("offload.route%s: malformed or too long, ignored\n",
 		       str);
 		return 1;
 	}
+	str++;
 	reason = strsep(&spec, ":");
 	class = strcmp(reason, "all") ? offload_class_parse(reason) : -1;
 	if (class == -EINVAL) {
@@ -115,7 +119,14 @@ __setup("offload.default_mode", offload_boot_default_mode);
 
 static int __init offload_boot_lock_param(char *str)
 {
-	offload_boot_lock = strcmp(str, "=0") != 0;
+	bool lock = true;
+
+	/* "offload.lock", or "offload.lock=" and a boolean. */
+	if ((*str && *str != '=') || (*str && kstrtobool(str + 1, &lock))) {
+		pr_err("offload.lock%s: not a boolean, locking anyway\n", str);
+		lock = true;
+	}
+	offload_boot_lock = lock;
 	return 1;
 }
 __setup("offload.lock", offload_boot_lock_param);

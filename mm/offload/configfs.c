@@ -31,8 +31,10 @@
  * route per write or link, refused with -EPERM once the routes are
  * locked.  The engines/ group of a reason holds its engines as links; a
  * new link is tried last, and the order attribute reorders.  A link
- * removal cannot be refused (configfs has no way to): once locked, it
- * leaves the route as it was, and order shows the route in force.
+ * removal cannot be refused (configfs has no way to): once locked, or
+ * for a process without CAP_SYS_ADMIN, it leaves the route as it was, and
+ * order shows the route in force.  Privileges are those of the writer at
+ * the time of the write (configfs passes no opener's credentials).
  *
  * Locking: offload_cfs_lock protects the list of engine groups and their
  * fields, and is taken before offload_routes_lock (links).  The engine an
@@ -46,7 +48,6 @@
 
 #include <linux/capability.h>
 #include <linux/configfs.h>
-#include <linux/ctype.h>
 #include <linux/init.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -172,6 +173,20 @@ static struct offload_cfs_engine *offload_cfs_find(const char *name)
 	return NULL;
 }
 
+/*
+ * Whether @val, set by an admin, may stand for tunable @t of @eng: not 0,
+ * and a minimum batch the engine's largest chunk can hold (registration
+ * checks the same of the engine's own).
+ */
+static bool offload_cfs_valid(const struct offload_engine *eng,
+			      enum offload_cfs_tunable t, unsigned int val)
+{
+	if (!val)
+		return false;
+	return t != OFFLOAD_CFS_MIN_BATCH || !eng->max_chunk_bytes ||
+	       (u64)val << PAGE_SHIFT <= eng->max_chunk_bytes;
+}
+
 /* Write @ce's tunables into its engine: an admin's, else the engine's. */
 static void offload_cfs_apply(struct offload_cfs_engine *ce)
 {
@@ -180,7 +195,9 @@ static void offload_cfs_apply(struct offload_cfs_engine *ce)
 
 	lockdep_assert_held(&offload_cfs_lock);
 	for (t = 0; t < OFFLOAD_CFS_NR_TUNABLES; t++)
-		WRITE_ONCE(*offload_cfs_field(eng, t), ce->set[t] ?: ce->own[t]);
+		WRITE_ONCE(*offload_cfs_field(eng, t),
+			   offload_cfs_valid(eng, t, ce->set[t]) ?
+			   ce->set[t] : ce->own[t]);
 	if (ce->disabled)
 		set_bit(OFFLOAD_ENGINE_DISABLED, &eng->flags);
 	else
@@ -245,14 +262,18 @@ unlock:
  */
 void offload_cfs_engine_remove(struct offload_engine *eng)
 {
+	enum offload_cfs_tunable t;
 	struct offload_cfs_engine *ce;
 
 	mutex_lock(&offload_cfs_lock);
 	list_for_each_entry(ce, &offload_cfs_engines, node) {
-		if (ce->eng == eng) {
-			ce->eng = NULL;
-			break;
-		}
+		if (ce->eng != eng)
+			continue;
+		/* The driver may register the same structure again. */
+		for (t = 0; t < OFFLOAD_CFS_NR_TUNABLES; t++)
+			WRITE_ONCE(*offload_cfs_field(eng, t), ce->own[t]);
+		ce->eng = NULL;
+		break;
 	}
 	if (offload_cfs_ready)
 		queue_work(system_unbound_wq, &offload_cfs_sync_work);
@@ -467,6 +488,11 @@ static ssize_t engine_enabled_store(struct config_item *item,
 	if (ret)
 		return ret;
 	mutex_lock(&offload_cfs_lock);
+	/* Locked since the check: offload_cfs_lock orders against it. */
+	if (offload_routes_are_locked()) {
+		mutex_unlock(&offload_cfs_lock);
+		return -EPERM;
+	}
 	ce->disabled = !enable;
 	if (ce->eng) {
 		offload_cfs_apply(ce);
@@ -502,6 +528,14 @@ static ssize_t engine_tunable_store(struct config_item *item,
 	if (ret)
 		return ret;
 	mutex_lock(&offload_cfs_lock);
+	if (offload_routes_are_locked()) {
+		mutex_unlock(&offload_cfs_lock);
+		return -EPERM;
+	}
+	if (val && ce->eng && !offload_cfs_valid(ce->eng, t, val)) {
+		mutex_unlock(&offload_cfs_lock);
+		return -EINVAL;
+	}
 	ce->set[t] = val;
 	if (ce->eng)
 		offload_cfs_apply(ce);
@@ -873,9 +907,14 @@ static void offload_cfs_drop_link(struct config_item *src,
 	struct offload_cfs_engine *ce = to_cfs_engine(target);
 
 	mutex_lock(&offload_cfs_lock);
-	/* Once locked this fails, and the route stays as it was. */
-	offload_route_update(offload_cfs_link_class(src), offload_cfs_link_del,
-			     ce->name, GFP_KERNEL | __GFP_NOFAIL);
+	/*
+	 * configfs cannot refuse an unlink: once locked, or for a process
+	 * without CAP_SYS_ADMIN, the route stays as it was.
+	 */
+	if (capable(CAP_SYS_ADMIN))
+		offload_route_update(offload_cfs_link_class(src),
+				     offload_cfs_link_del, ce->name,
+				     GFP_KERNEL | __GFP_NOFAIL);
 	if (!--ce->links && !ce->eng)
 		queue_work(system_unbound_wq, &offload_cfs_sync_work);
 	mutex_unlock(&offload_cfs_lock);
@@ -913,10 +952,14 @@ static ssize_t root_locked_store(struct config_item *item, const char *page,
 	ret = kstrtobool(page, &lock);
 	if (ret)
 		return ret;
-	if (lock)
+	if (lock) {
+		/* Engine writes re-check under offload_cfs_lock. */
+		mutex_lock(&offload_cfs_lock);
 		offload_routes_lock_down();
-	else if (offload_routes_are_locked())
+		mutex_unlock(&offload_cfs_lock);
+	} else if (offload_routes_are_locked()) {
 		return -EPERM;
+	}
 	return count;
 }
 

@@ -107,7 +107,7 @@ EXPORT_SYMBOL_GPL(offload_engine_enable);
 static bool offload_probe_copy(struct offload_engine *eng)
 {
 	/* Big enough for the engine's minimum batch. */
-	unsigned int order = min(order_base_2(eng->min_batch), MAX_PAGE_ORDER);
+	unsigned int order = min(order_base_2(READ_ONCE(eng->min_batch)), MAX_PAGE_ORDER);
 	struct folio *src, *dst = NULL;
 	struct offload_req *req;
 	bool ok = false;
@@ -124,7 +124,7 @@ static bool offload_probe_copy(struct offload_engine *eng)
 			 folio_nid(dst));
 	offload_req_add(req, src, dst);
 	offload_req_submit_to(req, eng);
-	offload_req_wait(req, msecs_to_jiffies(2 * eng->timeout_ms));
+	offload_req_wait(req, msecs_to_jiffies(2 * READ_ONCE(eng->timeout_ms)));
 	ok = !req->status[0] &&
 	     !memcmp(folio_address(src), folio_address(dst), folio_size(src));
 out:

@@ -152,6 +152,7 @@ extern const char * const offload_mode_names[OFFLOAD_NR_MODES];
 const char *offload_class_name(unsigned int class);
 int offload_class_parse(const char *name);
 int offload_route_add_engines(struct offload_route *route, char *list);
+int offload_route_check(const struct offload_route *route);
 const struct offload_class_route *offload_route_rcu(unsigned int class);
 void offload_routes_engine_changed(struct offload_engine *eng, bool added);
 extern enum offload_mode offload_default_mode;

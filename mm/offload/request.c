@@ -165,7 +165,8 @@ static void offload_req_get_engines(struct offload_req *req,
 	struct offload_engine *eng;
 	unsigned int i;
 
-	if (!cr->route.nr_engines) {
+	/* No engine named: every one, but never for a mandate. */
+	if (!cr->route.nr_engines && cr->route.mode != OFFLOAD_MODE_REQUIRE) {
 		list_for_each_entry_rcu(eng, &offload_engines, list)
 			offload_req_add_engine(req, eng);
 	}
@@ -198,10 +199,12 @@ static unsigned int offload_req_nr_chunks(const struct offload_req *req,
 	*max_bytes = SIZE_MAX;
 	for (i = 0; i < req->nr_engines; i++) {
 		const struct offload_engine *eng = req->engines[i];
+		/* An admin may change it meanwhile (configfs). */
+		unsigned int min_batch = READ_ONCE(eng->min_batch);
 
-		if (eng->min_batch <= pages)
+		if (min_batch <= pages)
 			*min_bytes = max(*min_bytes,
-					 (size_t)eng->min_batch << PAGE_SHIFT);
+					 (size_t)min_batch << PAGE_SHIFT);
 		if (eng->max_chunk_bytes)
 			*max_bytes = min(*max_bytes, eng->max_chunk_bytes);
 	}
@@ -287,7 +290,7 @@ static unsigned long offload_chunk_timeout(const struct offload_engine *eng,
 	u64 ahead = offload_queued_bytes(eng) - chunk->bytes;
 	u64 turns = 1 + div64_u64(ahead, max_t(size_t, chunk->bytes, 1));
 
-	return msecs_to_jiffies(eng->timeout_ms) *
+	return msecs_to_jiffies(READ_ONCE(eng->timeout_ms)) *
 	       min_t(u64, turns, OFFLOAD_QUEUE_FACTOR_MAX);
 }
 

@@ -157,7 +157,14 @@ static void offload_route_resolve(struct offload_class_route *cr)
 	rcu_read_unlock();
 }
 
-static int offload_route_check(const struct offload_route *route)
+/**
+ * offload_route_check - whether a route is well formed
+ * @route: the route
+ *
+ * Return: 0, -EINVAL for a bad mode or engine name, -E2BIG for too many
+ * engines, -EEXIST for an engine named twice.
+ */
+int offload_route_check(const struct offload_route *route)
 {
 	unsigned int i, j;
 

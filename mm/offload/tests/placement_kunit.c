@@ -130,7 +130,7 @@ static void all_engines_means_all(struct kunit *test)
 		fe[i]->delay_ms = 20;
 		fake_engine_register(test, fe[i]);
 	}
-	fake_route_set(test, OFFLOAD_MODE_REQUIRE, 1, 0);
+	fake_route_set(test, OFFLOAD_MODE_PREFER, 1, 0);
 	fake_folios_fill(src, 1);
 	fake_req_prepare(test, req, src, dst);
 	KUNIT_ASSERT_EQ(test, fake_req_run(req), 0);

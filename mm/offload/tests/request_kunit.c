@@ -434,6 +434,30 @@ static void require_without_engine_fails(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, delta.refused, 1);
 }
 
+/* A require route naming no engine uses none, not every one. */
+static void require_without_names_fails(struct kunit *test)
+{
+	struct offload_test_engine *fe = fake_engine_add(test, "unnamed",
+							 OFFLOAD_TEST_INSTANT,
+							 FAKE_NODE);
+	struct fake_folios *src = fake_folios_alloc(test, 4, 0);
+	struct fake_folios *dst = fake_folios_alloc(test, 4, 0);
+	struct offload_req *req = fake_req_alloc(test, 4);
+	struct fake_stats before, delta;
+
+	fake_route_set(test, OFFLOAD_MODE_REQUIRE, 1, 0);
+	fake_folios_fill(src, 1);
+	fake_folios_fill(dst, 2);
+	fake_req_prepare(test, req, src, dst);
+	fake_stats_read(&before);
+	KUNIT_ASSERT_EQ(test, fake_req_run(req), 0);
+	fake_stats_since(&delta, &before);
+
+	fake_expect_failed(test, req, dst, 2);
+	KUNIT_EXPECT_EQ(test, delta.refused, 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fe->chunks), 0);
+}
+
 /*
  * A route names its engines: one that registers after the route was set
  * is resolved as it registers, one that unregisters is dropped from it,
@@ -1139,6 +1163,7 @@ static struct kunit_case offload_request_cases[] = {
 	KUNIT_CASE(require_never_uses_cpu),
 	KUNIT_CASE(require_without_engine_fails),
 	KUNIT_CASE(route_follows_registrations),
+	KUNIT_CASE(require_without_names_fails),
 	KUNIT_CASE(timeout_quarantine_enable),
 	KUNIT_CASE_SLOW(probe_reenables_engine),
 	KUNIT_CASE(out_of_order_reported_once),
