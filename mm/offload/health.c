@@ -106,11 +106,14 @@ EXPORT_SYMBOL_GPL(offload_engine_enable);
 /* Copy one folio through @eng alone; true if its copy is right. */
 static bool offload_probe_copy(struct offload_engine *eng)
 {
-	/* Big enough for the engine's minimum batch. */
-	unsigned int order = min(order_base_2(READ_ONCE(eng->min_batch)), MAX_PAGE_ORDER);
+	unsigned int min_batch = READ_ONCE(eng->min_batch);
 	struct folio *src, *dst = NULL;
 	struct offload_req *req;
+	unsigned int order;
 	bool ok = false;
+
+	/* Big enough for the engine's minimum batch. */
+	order = min(order_base_2(min_batch), MAX_PAGE_ORDER);
 
 	req = offload_req_alloc(OFFLOAD_CLASS_PROBE, 1, GFP_KERNEL);
 	src = folio_alloc(GFP_KERNEL, order);
