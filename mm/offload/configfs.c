@@ -40,8 +40,8 @@
  * fields, and is taken before offload_routes_lock (links).  The engine an
  * &struct offload_cfs_engine points to is registered for as long as it
  * does: offload_cfs_engine_remove() clears the pointer, under the lock,
- * before the engine leaves the registry.  offload_cfs_sync_lock makes
- * one sync at a time, which is what may add or remove directories.
+ * before the engine leaves the registry.  Directories are added and
+ * removed only by offload_cfs_sync_work, which never runs twice at once.
  */
 
 #define pr_fmt(fmt) "mm/offload: " fmt
@@ -137,7 +137,6 @@ struct offload_cfs_class {
 
 static LIST_HEAD(offload_cfs_engines);
 static DEFINE_MUTEX(offload_cfs_lock);	/* see above */
-static DEFINE_MUTEX(offload_cfs_sync_lock);
 static bool offload_cfs_ready;		/* the subsystem is registered */
 
 static struct offload_cfs_class offload_cfs_classes[OFFLOAD_NR_CLASSES];
@@ -323,7 +322,6 @@ static void offload_cfs_sync(struct work_struct *work)
 	struct offload_cfs_engine *ce;
 	int ret;
 
-	mutex_lock(&offload_cfs_sync_lock);
 	for (;;) {
 		mutex_lock(&offload_cfs_lock);
 		ce = offload_cfs_next(&action);
@@ -333,7 +331,6 @@ static void offload_cfs_sync(struct work_struct *work)
 
 		switch (action) {
 		case OFFLOAD_CFS_NONE:
-			mutex_unlock(&offload_cfs_sync_lock);
 			return;
 		case OFFLOAD_CFS_ATTACH:
 			ret = configfs_register_group(&offload_cfs_engines_group,
