@@ -607,8 +607,19 @@ size_t mig_region_verify(const struct mig_region *r, uint64_t seed,
 	return bad;
 }
 
-static long sys_move_pages(unsigned long count, void **pages, const int *nodes,
-			   int *status, int flags)
+/**
+ * mig_move_pages() - move_pages(2) on the calling process, errors as -errno
+ * @count: number of addresses
+ * @pages: addresses, one per base page (any address of a folio moves all
+ *	of it)
+ * @nodes: target node per address, or NULL to query where pages are
+ * @status: receives a node or a negative errno per address
+ * @flags: %MPOL_MF_MOVE or %MPOL_MF_MOVE_ALL
+ *
+ * Return: 0, the positive number of pages not migrated, or -errno.
+ */
+long mig_move_pages(unsigned long count, void **pages, const int *nodes,
+		    int *status, int flags)
 {
 	long ret = syscall(SYS_move_pages, 0, count, pages, nodes, status,
 			   flags);
@@ -691,7 +702,7 @@ long mig_move_region_flags(const struct mig_region *r, int node, int flags,
 	for (i = 0; i < n; i++)
 		nodes[i] = node;
 
-	ret = sys_move_pages(n, pages, nodes, status, flags);
+	ret = mig_move_pages(n, pages, nodes, status, flags);
 	if (stats)
 		stats->passes = 1;
 
@@ -705,7 +716,7 @@ long mig_move_region_flags(const struct mig_region *r, int node, int flags,
 		if (!k)
 			break;
 
-		ret = sys_move_pages(k, retry_pages, nodes, retry_status,
+		ret = mig_move_pages(k, retry_pages, nodes, retry_status,
 				     flags);
 		if (stats) {
 			stats->passes++;
@@ -739,7 +750,7 @@ long mig_query_region(const struct mig_region *r, int *status)
 
 	if (!pages)
 		return -ENOMEM;
-	ret = sys_move_pages(mig_region_pages(r), pages, NULL, status, 0);
+	ret = mig_move_pages(mig_region_pages(r), pages, NULL, status, 0);
 	free(pages);
 	return ret;
 }

@@ -97,6 +97,8 @@ size_t mig_region_verify(const struct mig_region *r, uint64_t seed,
 const char *mig_backing_name(enum mig_backing backing);
 
 /* Page migration */
+long mig_move_pages(unsigned long count, void **pages, const int *nodes,
+		    int *status, int flags);
 long mig_move_region(const struct mig_region *r, int node, int *status,
 		     struct mig_move_stats *stats);
 long mig_move_region_flags(const struct mig_region *r, int node, int flags,
