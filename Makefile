@@ -13,12 +13,13 @@ LOGS := $(BUILD)/logs
 RESULTS := $(BUILD)/results
 SUMMARY := python3 tests/results.py summary
 
-.PHONY: help deps prepare refresh kernel kunit initramfs vmtest test run shell \
-	clean distclean
+.PHONY: help deps prepare refresh kernel kunit initramfs vmtest test run bench \
+	shell clean distclean
 
 help:
 	@echo "make test      everything: KUnit on UML, then the NUMA guest; ends with 'N passed, N failed'"
 	@echo "make run       boot the guest and print the demo report"
+	@echo "make bench     benchmark kernel and guest run; report in build/bench/"
 	@echo "make kunit     KUnit suites on UML only"
 	@echo "make vmtest    x86 kernel, boot-time KUnit and kselftests in the guest"
 	@echo "make kernel    build the x86 test kernel"
@@ -55,12 +56,16 @@ test:
 run: initramfs
 	@tests/vm.sh run
 
+bench:
+	@tests/bench.sh
+
 shell: initramfs
 	@tests/vm.sh shell
 
 clean:
 	rm -rf $(BUILD)/x86 $(BUILD)/uml $(BUILD)/initramfs $(BUILD)/ksft \
-		$(LOGS) $(RESULTS) $(BUILD)/accel
+		$(LOGS) $(RESULTS) $(BUILD)/accel $(BUILD)/x86-bench $(BUILD)/x86-stock \
+		$(BUILD)/initramfs-bench $(BUILD)/bench $(BUILD)/bench-smoke
 
 distclean:
 	rm -rf $(BUILD)

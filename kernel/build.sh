@@ -1,16 +1,20 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Configure and build the x86_64 test kernel in $BUILD/x86 from the
-# prepared tree.  The configuration is "make tinyconfig" (its tiny-base
-# part: the size-only options of tiny.config are left out) plus the
-# fragments below, in this order.  Every option a fragment sets is checked
-# in the result, so a dependency that silently drops one stops the build.
+# Configure and build the x86_64 test kernel in $KOUT (default $BUILD/x86)
+# from the prepared tree.  The configuration is "make tinyconfig" (its
+# tiny-base part: the size-only options of tiny.config are left out) plus
+# the fragments of $KFRAGMENTS (names in kernel/, default: base, offload
+# and debug), in this order.  Every option a fragment sets is checked in
+# the result, so a dependency that silently drops one stops the build.
 set -eu
 . "$(dirname "$0")/../tests/lib.sh"
 
-OUT=$BUILD/x86
-FRAGMENTS="$TOP/kernel/base.config $TOP/kernel/offload.config $TOP/kernel/debug.config"
+OUT=$KOUT
+FRAGMENTS=
+for f in ${KFRAGMENTS:-base offload debug}; do
+	FRAGMENTS="$FRAGMENTS $TOP/kernel/$f.config"
+done
 
 kmake()
 {

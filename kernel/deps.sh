@@ -7,7 +7,7 @@ set -eu
 pkgs=(
 	build-essential bc bison flex libelf-dev libssl-dev cpio kmod
 	xz-utils rsync ccache git python3 perl sparse file
-	qemu-system-x86 busybox-static libnuma-dev
+	qemu-system-x86 busybox-static libnuma-dev gnuplot-nox
 )
 
 missing=()

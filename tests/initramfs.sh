@@ -1,18 +1,19 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Build the guest's initramfs: busybox, the guest scripts in tests/guest,
-# the kernel's modules and the kselftests of $KSFT_TARGETS, built static
-# from the prepared tree.
+# Build the guest's initramfs in $INITRAMFS for the kernel in $KOUT:
+# busybox, the guest scripts in tests/guest, the kernel's modules, the
+# kselftests of $KSFT_TARGETS, built static from the prepared tree, and the
+# benchmark (tools/testing/offload-bench).
 set -eu
 . "$(dirname "$0")/lib.sh"
 
 KSFT_TARGETS=${KSFT_TARGETS:-mm_offload}
-OUT=$BUILD/initramfs
+OUT=$INITRAMFS
 ROOT=$OUT/root
 
 rm -rf "$ROOT" "$BUILD/ksft"
-mkdir -p "$ROOT"/{bin,sbin,dev,proc,sys,tmp,selftests}
+mkdir -p "$ROOT"/{bin,sbin,dev,proc,sys,tmp,selftests,bench}
 
 make -C "$SRC/tools/testing/selftests" TARGETS="$KSFT_TARGETS" \
 	O="$BUILD/ksft" EXTRA_LDFLAGS=-static \
@@ -20,7 +21,7 @@ make -C "$SRC/tools/testing/selftests" TARGETS="$KSFT_TARGETS" \
 
 # The kernel's own selftests/mm migration test, run by mm_offload's
 # mm_migration.sh with migrations going through the broker.
-make -C "$SRC" O="$BUILD/x86" INSTALL_HDR_PATH="$BUILD/headers" headers_install
+make -C "$SRC" O="$KOUT" INSTALL_HDR_PATH="$BUILD/headers" headers_install
 mm=$SRC/tools/testing/selftests/mm
 gcc -O2 -static -pthread -I"$mm/.." -isystem "$BUILD/headers/include" \
 	-o "$ROOT/selftests/mm_offload/mm_migration" \
@@ -30,15 +31,23 @@ gcc -O2 -static -pthread -I"$mm/.." -isystem "$BUILD/headers/include" \
 make -C "$TOP/tools/offload" O="$BUILD/offloadctl" STATIC=1
 cp "$BUILD/offloadctl/offloadctl" "$ROOT/bin/offloadctl"
 
+# The benchmark: its guest script and program (shares the selftests'
+# migration helpers).
+bench=$TOP/tools/testing/offload-bench
+util=$TOP/tools/testing/selftests/mm_offload
+gcc -O2 -Wall -static -pthread -I"$util" -o "$ROOT/bench/offload_bench" \
+	"$bench/offload_bench.c" "$util/migrate_util.c"
+cp "$bench/bench.sh" "$ROOT/bench/bench.sh"
+
 cp /bin/busybox "$ROOT/bin/busybox"
 cp "$TOP/tests/guest/init" "$ROOT/init"
 cp "$TOP/tests/guest/report.sh" "$ROOT/report.sh"
-if [ -d "$BUILD/x86/modules-install/lib" ]; then
-	cp -a "$BUILD/x86/modules-install/lib" "$ROOT/"
+if [ -d "$KOUT/modules-install/lib" ]; then
+	cp -a "$KOUT/modules-install/lib" "$ROOT/"
 fi
 
 # Every program must run without a libc in the guest.
-for f in $(find "$ROOT/selftests" -type f -perm -u+x); do
+for f in $(find "$ROOT/selftests" "$ROOT/bench" -type f -perm -u+x); do
 	if file "$f" | grep -q 'dynamically linked'; then
 		die "$f is dynamically linked"
 	fi

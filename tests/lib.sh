@@ -10,6 +10,10 @@ RESULTS=$BUILD/results
 OFFLOAD_T0=${OFFLOAD_T0:-$(date +%s)}
 export OFFLOAD_T0
 JOBS=${JOBS:-$(nproc)}
+# The kernel build and the initramfs made for it: the test kernel's by
+# default, the benchmark's (tests/bench.sh) when set.
+KOUT=${KOUT:-$BUILD/x86}
+INITRAMFS=${INITRAMFS:-$BUILD/initramfs}
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
 
 # shellcheck source=../kernel/BASE

@@ -1,25 +1,32 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# vm.sh test|boot|run|shell: boot the test kernel in QEMU.
+# vm.sh test|boot|run|bench|shell: boot the test kernel in QEMU.
 #
 # The guest has two NUMA nodes, each a socket with its own CPUs and memory,
 # and a third, CPU-less and slower node (a lower memory tier), see
 # numa_args().  Part of the memory is ZONE_MOVABLE (movablecore=), so that
 # memory blocks can be offlined.  Serial
-# port 0 (the kernel log) goes to $LOGS/<mode>-console.log, serial port 1
-# (test or report output) to $LOGS/<mode>-output.log.
+# port 0 (the kernel log) goes to $LOGS/<log>-console.log, serial port 1
+# (test or report output) to $LOGS/<log>-output.log, serial port 2 (the
+# benchmark's smoke run in test mode) to $LOGS/<log>-bench.log, where
+# <log> is $VM_LOG, by default the mode.
 #
 # test: loads the KUnit modules and runs the kselftests, then records in
 #       $RESULTS: the KUnit results (built-in and module suites), the
 #       kselftest results, whether the guest finished in time
 #       and whether its kernel log is free of oops, BUG, WARNING, lockdep,
-#       KASAN, kmemleak and similar reports.
+#       KASAN, kmemleak and similar reports; then the benchmark's smoke
+#       run (tools/testing/offload-bench/bench.sh smoke).
 # boot: boots with mm/offload routes, a default mode and the lock on the
 #       kernel command line ($BOOT_ARGS) and runs the kselftest that
 #       checks them (boot_routes.sh), recording its results, whether the
 #       guest finished and whether its log is clean, as test does.
 # run:  prints the guest's demo report.
+# bench: runs the benchmark ($BENCH_SIZE: full, smoke or icount) on the
+#       kernel in $KOUT, printing its progress, and fails on a guest that
+#       did not finish or a kernel log that reports problems;
+#       tests/bench.sh makes the report.
 # shell: an interactive guest on this terminal.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -29,10 +36,18 @@ VM_TIMEOUT=${VM_TIMEOUT:-1500}
 VM_CPUS_PER_NODE=${VM_CPUS_PER_NODE:-2}
 VM_MEM_PER_NODE=${VM_MEM_PER_NODE:-1}	# GiB
 VM_MOVABLE=${VM_MOVABLE:-1536M}	# ZONE_MOVABLE, for hotplug tests
-KERNEL=$BUILD/x86/arch/x86/boot/bzImage
-INITRD=$BUILD/initramfs/initramfs.cpio.gz
-CONSOLE=$LOGS/$MODE-console.log
-OUTPUT=$LOGS/$MODE-output.log
+KERNEL=$KOUT/arch/x86/boot/bzImage
+INITRD=$INITRAMFS/initramfs.cpio.gz
+# Log names start with $VM_LOG (default: the mode).
+VM_LOG=${VM_LOG:-$MODE}
+CONSOLE=$LOGS/$VM_LOG-console.log
+OUTPUT=$LOGS/$VM_LOG-output.log
+BENCH=$LOGS/$VM_LOG-bench.log
+BENCH_SIZE=${BENCH_SIZE:-full}
+# Extra QEMU options and the accelerator (tests/bench.sh: -icount, which
+# needs TCG); by default the accelerator is probed, see accel().
+QEMU_EXTRA=${QEMU_EXTRA:-}
+VM_ACCEL=${VM_ACCEL:-}
 FINISHED="mm-offload-guest: finished"
 # Extra kernel command line of a mode.
 APPEND=
@@ -41,6 +56,7 @@ APPEND=
 BOOT_ARGS="offload.route=syscall_or_cpuset:require:bootcopy
 offload.route=demotion:prefr offload.default_mode=off offload.lock"
 [ "$MODE" = boot ] && APPEND=$(echo $BOOT_ARGS)
+[ "$MODE" = bench ] && APPEND="offload.bench=$BENCH_SIZE"
 
 # Reports in a kernel log that fail a test run.
 BAD_LOG='Oops|BUG:|kernel BUG|WARNING:|Kernel panic|KASAN|UBSAN|KFENCE|'\
@@ -89,15 +105,16 @@ qemu()
 {
 	local accel=$1 mode=$2 console=$3 output=$4 limit=$5 serial=${6:-}
 
-	# shellcheck disable=SC2046
-	timeout --foreground "$limit" qemu-system-x86_64 \
+	# shellcheck disable=SC2046,SC2086
+	timeout --foreground "$limit" qemu-system-x86_64 $QEMU_EXTRA \
 		-accel "$accel" -machine pc,hmat=on -cpu max \
 		-smp $((2 * VM_CPUS_PER_NODE)),sockets=2,cores=$VM_CPUS_PER_NODE \
 		-m $((3 * VM_MEM_PER_NODE))G $(numa_args) \
 		-kernel "$KERNEL" -initrd "$INITRD" \
 		-append "console=ttyS0 panic=-1 oops=panic movablecore=$VM_MOVABLE offload.mode=$mode $APPEND" \
 		-display none -monitor none -no-reboot \
-		-serial "${serial:-file:$console}" -serial "file:$output"
+		-serial "${serial:-file:$console}" -serial "file:$output" \
+		-serial "file:$BENCH"
 }
 
 # A working KVM is used only if it boots this kernel: /dev/kvm may exist
@@ -121,8 +138,8 @@ boot()
 {
 	local accel
 
-	accel=$(accel)
-	echo "accelerator: $accel, timeout ${VM_TIMEOUT}s"
+	accel=${VM_ACCEL:-$(accel)}
+	echo "accelerator: $accel $QEMU_EXTRA, timeout ${VM_TIMEOUT}s"
 	qemu "$accel" "$MODE" "$CONSOLE" "$OUTPUT" "$VM_TIMEOUT"
 	echo "qemu exit status: $?"
 }
@@ -175,6 +192,17 @@ collect()
 		check "$p" kunit "any KUnit suite ran" FAIL
 	python3 "$TOP/tests/results.py" tap kselftest "$OUTPUT" \
 		"$RESULTS/$p-kselftest.tsv"
+	[ "$MODE" = test ] || return 0
+	# The benchmark's smoke run: every section there, no error, no data
+	# lost, a report written.
+	if python3 "$TOP/tools/testing/offload-bench/report.py" \
+		"$BUILD/bench-smoke" "$BENCH" >"$LOGS/bench-smoke.log" 2>&1 &&
+	   [ -s "$BUILD/bench-smoke/report.md" ]; then
+		check "$p" bench "smoke run: complete report" PASS
+	else
+		check "$p" bench "smoke run: complete report" FAIL
+		sed 's/^/  | /' "$LOGS/bench-smoke.log"
+	fi
 }
 
 case "$MODE" in
@@ -196,10 +224,28 @@ run)
 		echo "warning: the kernel log reports problems: see $CONSOLE"
 	fi
 	;;
+bench)
+	: >"$OUTPUT"
+	boot >"$LOGS/$VM_LOG-boot.log" 2>&1 &
+	pid=$!
+	# The guest's progress lines, as they come.
+	tail -n +1 -f --pid=$pid "$OUTPUT" | tr -d '\r' |
+		while read -r what line; do
+			[ "$what" = progress ] || continue
+			printf '[%s] bench     %s\n' \
+				"$(mmss $(($(date +%s) - OFFLOAD_T0)))" "$line"
+		done
+	wait $pid
+	grep -q "$FINISHED bench" "$CONSOLE" || die "the guest did not finish: see $CONSOLE"
+	if grep -a -q -E "$BAD_LOG" "$CONSOLE"; then
+		grep -a -E "$BAD_LOG" "$CONSOLE" | head -n 20 | sed 's/^/  | /'
+		die "the kernel log reports problems: see $CONSOLE"
+	fi
+	;;
 shell)
 	qemu "$(accel)" shell /dev/null "$OUTPUT" 86400 mon:stdio
 	;;
 *)
-	die "usage: vm.sh test|boot|run|shell"
+	die "usage: vm.sh test|boot|run|bench|shell"
 	;;
 esac
