@@ -99,6 +99,24 @@ route()
 		>/dev/null || echo "bench error route $*"
 }
 
+# cpu_path on|off: the broker's CPU path.  For page migration route "cpu"
+# is the stock path; the broker copies on the CPU what no engine of a
+# prefer route can take.  An engine whose minimum batch no request
+# reaches makes every chunk so: the request goes through the broker (its
+# allocation, split, dispatch and per-chunk completion) and the calling
+# CPU copies each chunk.
+cpu_path()
+{
+	if [ "$1" = off ]; then
+		rmmod offload_test_engine 2>/dev/null
+		return
+	fi
+	modprobe offload_test_engine &&
+		echo "add cpupath kind=instant min_batch=1048576" \
+			>/sys/kernel/debug/offload_test_engine/control &&
+		route prefer cpupath || echo "bench error cpu path engine"
+}
+
 # dma_sim NODES [knob=value per device...]: simulated devices with their
 # engines; sets DMA to the engine names, in device order.
 dma_sim()
@@ -146,8 +164,9 @@ modes()
 	# The stock path (route off), the broker's CPU path.
 	route off
 	move stock -l $SAMPLES
-	route cpu
+	cpu_path on
 	move cpu -l $SAMPLES
+	cpu_path off
 
 	# mtcopy by threads per chunk: 1, 2 (on the engine's node if it has
 	# two CPUs), then every vCPU (at most mtcopy's 7), on any CPU.
@@ -248,8 +267,9 @@ costs()
 	# The default threshold (32 folios) with batches of 16: below it.
 	route --min-batch 32 prefer
 	BATCHES=16 move icount-below
-	route cpu
+	cpu_path on
 	BATCHES=512 move icount-cpupath
+	cpu_path off
 	sizes
 }
 
