@@ -31,6 +31,9 @@
 #define MAX_STATS	32
 #define MAX_LINKS	8	/* ABI: engines a route may link */
 #define DIR_LEN		64	/* "routes/<name>/engines" and less */
+/* An engine's group follows its registration: wait for it this long. */
+#define GROUP_WAIT_TRIES	10
+#define GROUP_WAIT_US	100000
 
 #define __noreturn	__attribute__((noreturn))
 #define __printf(a, b)	__attribute__((format(printf, a, b)))
@@ -974,12 +977,19 @@ static int cmd_stats(int argc, char **argv)
 	return 0;
 }
 
-/* Die unless engine @name has a group. */
+/*
+ * Die unless engine @name has a group.  The kernel makes it just after
+ * the engine registers (a module load that returned): give it a second.
+ */
 static void check_engine(const char *name)
 {
 	char path[DIR_LEN];
+	int tries;
 
 	snprintf(path, sizeof(path), "engines/%s", name);
+	for (tries = 0; valid_name(name) && !is_dir(path) &&
+	     tries < GROUP_WAIT_TRIES; tries++)
+		usleep(GROUP_WAIT_US);
 	if (!valid_name(name) || !is_dir(path))
 		die("no engine \"%s\" in %s/engines (engines appear when they register)",
 		    name, root);
@@ -1006,10 +1016,10 @@ static void route_link(const char *dir, const char *engine)
 	 */
 	for (tries = 0; !err && symlink(target, engine); tries++) {
 		err = errno;
-		if (err != ENOENT || tries == 10)
+		if (err != ENOENT || tries == GROUP_WAIT_TRIES)
 			break;
 		err = 0;
-		usleep(100000);
+		usleep(GROUP_WAIT_US);
 	}
 	if (fchdir(root_fd))
 		die("%s: %s", root, strerror(errno));

@@ -439,6 +439,18 @@ t_route_errors()
 	is "$root/routes/generic/mode" require
 }
 
+# An engine that registers as offloadctl starts: its group comes a moment
+# later, and offloadctl waits for it rather than failing.
+t_route_engine_appears()
+{
+	(sleep 0.3; mk_engine late 0 device ready 1 100 0) &
+	oc route demotion prefer late
+	wait
+	expect_rc 0
+	[ "$(links demotion)" = "late->../../../engines/late " ]
+	is "$root/routes/demotion/order" late
+}
+
 t_write_error()
 {
 	ln -sf /dev/full "$root/routes/generic/mode"
@@ -577,8 +589,8 @@ t_stats_watch_text()
 tests=(t_help t_usage_errors t_missing_tree t_status_table t_status_json
        t_json_escape t_route_require t_route_leave_require t_route_to_prefer
        t_route_off t_route_link_names t_route_reorder t_route_full
-       t_route_errors t_write_error t_permission t_engine t_lock
-       t_stats_table t_stats_watch t_stats_watch_text)
+       t_route_errors t_route_engine_appears t_write_error t_permission
+       t_engine t_lock t_stats_table t_stats_watch t_stats_watch_text)
 
 mk_tree
 mv "$root" "$tmp/template"
