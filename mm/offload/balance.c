@@ -241,6 +241,13 @@ int offload_place(struct offload_req *req, struct offload_chunk *chunk,
 			best = i;
 			break;
 		}
+		/* A lone candidate needs no cost: only compare when two are. */
+		if (best < 0) {
+			best = i;
+			continue;
+		}
+		if (best_cost == U64_MAX)
+			best_cost = offload_cost(req->engines[best], chunk);
 		cost = offload_cost(eng, chunk);
 		if (cost < best_cost) {
 			best_cost = cost;

@@ -713,7 +713,7 @@ static void offload_req_finish_pending(struct offload_req *req,
 {
 	struct offload_class_stats *cs = &offload_class_stats[req->class];
 	bool cpu = req->mode != OFFLOAD_MODE_REQUIRE;
-	unsigned int i;
+	unsigned int i, failed = 0;
 	int err;
 
 	list_del(&chunk->node);
@@ -731,9 +731,13 @@ static void offload_req_finish_pending(struct offload_req *req,
 					    folio_page(req->src[i], 0),
 					    folio_nr_pages(req->src[i]));
 		req->status[i] = err;
-		atomic64_inc(err ? &cs->failed : &cs->cpu);
+		failed += !!err;
 		cond_resched();
 	}
+	/* Counted once per chunk: a locked add per folio shows on its path. */
+	atomic64_add(chunk->nr - failed, &cs->cpu);
+	if (failed)
+		atomic64_add(failed, &cs->failed);
 }
 
 /* Past the caller's deadline, see offload_req_set_deadline(). */
