@@ -99,6 +99,20 @@ route()
 		>/dev/null || echo "bench error route $*"
 }
 
+# wait_engine NAME: until the engine's configfs group is there (the
+# kernel makes it just after the engine registers), 5 s at most.
+wait_engine()
+{
+	local i
+
+	for i in $(seq 50); do
+		[ -d "/sys/kernel/config/offload/engines/$1" ] && return 0
+		usleep 100000
+	done
+	echo "bench error no engine $1"
+	return 1
+}
+
 # cpu_path on|off: the broker's CPU path.  For page migration route "cpu"
 # is the stock path; the broker copies on the CPU what no engine of a
 # prefer route can take.  An engine whose minimum batch no request
@@ -114,7 +128,8 @@ cpu_path()
 	modprobe offload_test_engine &&
 		echo "add cpupath kind=instant min_batch=1048576" \
 			>/sys/kernel/debug/offload_test_engine/control &&
-		route prefer cpupath || echo "bench error cpu path engine"
+		wait_engine cpupath && route prefer cpupath ||
+		echo "bench error cpu path engine"
 }
 
 # dma_sim NODES [knob=value per device...]: simulated devices with their
@@ -145,12 +160,7 @@ dma_sim()
 		DMA="$DMA ${e##*/}"
 	done
 	for e in $DMA; do
-		for i in $(seq 50); do
-			[ -d "/sys/kernel/config/offload/engines/$e" ] && break
-			usleep 100000
-		done
-		[ -d "/sys/kernel/config/offload/engines/$e" ] ||
-			echo "bench error no engine $e"
+		wait_engine "$e"
 	done
 }
 
