@@ -227,7 +227,10 @@ scheduler()
 		echo "bench rate engine=$1 bytes_per_s=8000000"
 		echo "bench rate engine=$2 bytes_per_s=4000000"
 		route require "$1" "$2"
-		move sched
+		# Per folio kind: a batch of THPs is one folio per
+		# migrate_pages() batch, so one engine at a time.
+		KINDS=4k move sched-4k
+		KINDS=thp move sched-thp
 	fi
 	# Equal, unlimited devices near (node 0) and far (the CPU-less
 	# node) with equal weights: only the distance tells them apart.
@@ -238,7 +241,8 @@ scheduler()
 			echo "bench error locality: weights"
 		echo "bench near engine=$1 far=$2"
 		route require "$1" "$2"
-		move locality
+		KINDS=4k move locality-4k
+		KINDS=thp move locality-thp
 	fi
 	sizes
 }

@@ -24,7 +24,8 @@ import sys
 
 # Sections every run must have; report.md says which one is missing.
 SECTIONS = ['memcpy', 'stock', 'cpu', 'mtcopy-1', 'mtcopy-2', 'mtcopy-all',
-            'dma-local', 'dma-remote', 'all', 'sched', 'locality',
+            'dma-local', 'dma-remote', 'all', 'sched-4k', 'sched-thp',
+            'locality-4k', 'locality-thp',
             'hybrid-dma-only', 'hybrid-dma', 'hybrid', 'icount-noengine', 'icount-routeoff',
             'icount-below', 'icount-cpupath']
 # Instruction-count cases and their targets: extra cost per folio over a
@@ -166,30 +167,35 @@ def engine_deltas(records, label):
 
 
 def scheduler(records):
-    """Efficiency of the rate-limited case, share of the near engine."""
+    """Per folio kind: efficiency of the rate-limited engines, each one's
+    share of the bytes and the CPU's; the near engine's share."""
     out = {}
     rates = {r['engine']: r['bytes_per_s'] for r in records
              if r['type'] == 'rate' and 'engine' in r}
-    ns = sum(r['ns'] for r in records
-             if r['type'] == 'move' and r['label'] == 'sched')
-    delta = engine_deltas(records, 'sched')
-    if rates and ns:
-        total = sum(delta.get(e, 0) for e in rates)
-        out['efficiency'] = total / ns * 1e9 / sum(rates.values())
-        out['rates'] = rates
-        out['shares'] = {e: delta.get(e, 0) / total if total else 0
-                         for e in rates}
-        out['set_shares'] = {e: v / sum(rates.values())
-                             for e, v in rates.items()}
-        moved = sum(r['bytes'] for r in records
-                    if r['type'] == 'move' and r['label'] == 'sched')
-        out['cpu_share'] = 1 - total / moved if moved else 0
     near = [r for r in records if r['type'] == 'near']
-    if near:
-        delta = engine_deltas(records, 'locality')
-        n, f = delta.get(near[0]['engine'], 0), delta.get(near[0]['far'], 0)
-        out['near_share'] = n / (n + f) if n + f else 0
-        out['near_bytes'], out['far_bytes'] = n, f
+    for kind in ('4k', 'thp'):
+        label = 'sched-' + kind
+        moves = [r for r in records
+                 if r['type'] == 'move' and r['label'] == label]
+        ns = sum(r['ns'] for r in moves)
+        delta = engine_deltas(records, label)
+        if rates and ns:
+            total = sum(delta.get(e, 0) for e in rates)
+            moved = sum(r['bytes'] for r in moves)
+            out[kind] = {
+                'efficiency': total / ns * 1e9 / sum(rates.values()),
+                'shares': {e: delta.get(e, 0) / total if total else 0
+                           for e in rates},
+                'set_shares': {e: v / sum(rates.values())
+                               for e, v in rates.items()},
+                'cpu_share': 1 - total / moved if moved else 0}
+        delta = engine_deltas(records, 'locality-' + kind)
+        if near:
+            n = delta.get(near[0]['engine'], 0)
+            f = delta.get(near[0]['far'], 0)
+            out.setdefault(kind, {})['near_share'] = \
+                n / (n + f) if n + f else 0
+    out['rates'] = rates
     return out
 
 
@@ -215,7 +221,9 @@ def med(fig, group, label, kind, batch):
 
 
 def throughput_table(fig, kind, ceiling):
-    modes = [m for m in CHART_MODES + ['hybrid-dma-only', 'sched', 'locality']
+    modes = [m for m in CHART_MODES + ['hybrid-dma-only', 'sched-4k',
+                                       'sched-thp', 'locality-4k',
+                                       'locality-thp']
              if any(k.startswith(m + '/' + kind + '/') for k in fig['move'])]
     lines = ['| mode | batch | GB/s median [min-max] | x stock | x memcpy |',
              '|---|---:|---|---:|---:|']
@@ -283,18 +291,20 @@ def markdown(fig, facts, missing):
     out += dispatch_section(fig)
     out += ['', '## Targets', '', '| figure | measured | target |',
             '|---|---|---|']
-    sch = fig['sched']
-    if 'efficiency' in sch:
-        out.append('| scheduler efficiency (aggregate / sum of set rates) '
-                   '| %.3f | >= 0.95 |' % sch['efficiency'])
-        for e in sch['shares']:
-            out.append('| share of %s (set %.3f) | %.3f | set share |' % (
-                e, sch['set_shares'][e], sch['shares'][e]))
-        out.append('| bytes the CPU copied in that case | %.3f | 0 '
-                   '(route require) |' % sch['cpu_share'])
-    if 'near_share' in sch:
-        out.append('| node-local share, uncontended | %.3f | >= 0.95 |' %
-                   sch['near_share'])
+    for kind in ('4k', 'thp'):
+        sch = fig['sched'].get(kind, {})
+        if 'efficiency' in sch:
+            out.append('| scheduler efficiency, %s (aggregate / sum of set '
+                       'rates) | %.3f | >= 0.95 |' % (kind, sch['efficiency']))
+            for e in sch['shares']:
+                out.append('| %s: share of %s (set %.3f) | %.3f | set share |'
+                           % (kind, e, sch['set_shares'][e],
+                              sch['shares'][e]))
+            out.append('| %s: bytes the CPU copied there | %.3f | 0 (route '
+                       'require) |' % (kind, sch['cpu_share']))
+        if 'near_share' in sch:
+            out.append('| node-local share, uncontended, %s | %.3f | >= 0.95 |'
+                       % (kind, sch['near_share']))
     for kind, b, ratio, best in hybrid_rows(fig):
         below = b * PAGES[kind] < MIN_BATCH_PAGES
         out.append('| hybrid / best single (%s), %s batch %d | %.2f | %s |'
