@@ -13,7 +13,8 @@
 #  - the report (report.md, bench.json, charts) in $BENCH_OUT (default
 #    $BUILD/bench).
 # BENCH_SIZE=smoke makes the main guest run tiny (a check of the harness;
-# its report goes to $BUILD/bench-smoke); the icount runs stay as they are.
+# its report goes to $BUILD/bench-smoke, whatever BENCH_OUT says); the
+# icount runs stay as they are.
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -52,6 +53,8 @@ dispatch()
 {
 	local i
 
+	# This function's pipeline only (stage runs it in this shell).
+	local -
 	set -o pipefail
 	python3 "$SRC/tools/testing/kunit/kunit.py" build \
 		--kunitconfig=mm/offload/tests/.kunitconfig \

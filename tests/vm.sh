@@ -139,7 +139,7 @@ boot()
 	local accel
 
 	accel=${VM_ACCEL:-$(accel)}
-	echo "accelerator: $accel $QEMU_EXTRA, timeout ${VM_TIMEOUT}s"
+	echo "accelerator: $accel${QEMU_EXTRA:+ $QEMU_EXTRA}, timeout ${VM_TIMEOUT}s"
 	qemu "$accel" "$MODE" "$CONSOLE" "$OUTPUT" "$VM_TIMEOUT"
 	echo "qemu exit status: $?"
 }
@@ -229,9 +229,10 @@ bench)
 	boot >"$LOGS/$VM_LOG-boot.log" 2>&1 &
 	pid=$!
 	# The guest's progress lines, as they come.
-	tail -n +1 -f --pid=$pid "$OUTPUT" | tr -d '\r' |
+	tail -n +1 -f --pid=$pid "$OUTPUT" |
 		while read -r what line; do
 			[ "$what" = progress ] || continue
+			line=${line%$'\r'}
 			printf '[%s] bench     %s\n' \
 				"$(mmss $(($(date +%s) - OFFLOAD_T0)))" "$line"
 		done

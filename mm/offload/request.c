@@ -735,7 +735,8 @@ static void offload_req_finish_pending(struct offload_req *req,
 		cond_resched();
 	}
 	/* Counted once per chunk: a locked add per folio shows on its path. */
-	atomic64_add(chunk->nr - failed, &cs->cpu);
+	if (chunk->nr > failed)
+		atomic64_add(chunk->nr - failed, &cs->cpu);
 	if (failed)
 		atomic64_add(failed, &cs->failed);
 }

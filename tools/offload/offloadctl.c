@@ -1146,10 +1146,10 @@ static int cmd_route(int argc, char **argv)
 	snprintf(dir, sizeof(dir), "routes/%s", reason);
 	if (!valid_name(reason) || !is_dir(dir))
 		die("unknown reason \"%s\" (no %s/%s)", reason, root, dir);
-	for (i = 0; i < n; i++)
-		check_engine(engines[i]);
 	if (n > MAX_LINKS)
 		die("a route has at most %d engines", MAX_LINKS);
+	for (i = 0; i < n; i++)
+		check_engine(engines[i]);
 	if (!n && !strcmp(mode, "require"))
 		fputs("offloadctl: require without engines fails every copy\n",
 		      stderr);

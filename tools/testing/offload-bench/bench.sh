@@ -183,7 +183,7 @@ modes()
 
 	# mtcopy by threads per chunk: 1, 2 (on the engine's node if it has
 	# two CPUs), then every vCPU (at most mtcopy's 7), on any CPU.
-	if modprobe mtcopy; then
+	if modprobe mtcopy && wait_engine mtcopy0 && wait_engine mtcopy1; then
 		local node_cpus all t where label
 
 		node_cpus=$(ls -d /sys/devices/system/node/node0/cpu[0-9]* | wc -l)
@@ -246,6 +246,11 @@ scheduler()
 		route require "$1" "$2"
 		KINDS=4k move locality-4k
 		KINDS=thp move locality-thp
+		# The broker keeps an admin's tunables per engine name, for
+		# the next devices of these names: give the weights back.
+		offloadctl engine "$1" weight=0 >/dev/null &&
+			offloadctl engine "$2" weight=0 >/dev/null ||
+			echo "bench error locality: weights back"
 	fi
 	sizes
 }
@@ -261,7 +266,7 @@ hybrid()
 	move hybrid-dma-only
 	route prefer "$1" "$2"
 	move hybrid-dma
-	if modprobe mtcopy; then
+	if modprobe mtcopy && wait_engine mtcopy0 && wait_engine mtcopy1; then
 		route prefer "$1" "$2" mtcopy0 mtcopy1
 		move hybrid
 	fi
@@ -278,7 +283,8 @@ costs()
 		return
 	fi
 	move icount-noengine
-	modprobe mtcopy || echo "bench error modprobe mtcopy"
+	modprobe mtcopy && wait_engine mtcopy0 ||
+		echo "bench error modprobe mtcopy"
 	route off
 	move icount-routeoff
 	# The default threshold (32 folios) with batches of 16: below it.

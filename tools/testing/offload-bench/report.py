@@ -55,6 +55,9 @@ KEYS = {'memcpy': ('threads', 'bytes', 'ns'),
         'verify': ('label', 'kind', 'bad_pages', 'bytes', 'thp_bytes'),
         'engine': ('label', 'phase', 'name', 'bytes'),
         'dispatch': ('what', 'folios', 'ns_request', 'ns_folio'),
+        'rate': ('engine', 'bytes_per_s'),
+        'near': ('engine', 'far'),
+        'mtcopy': ('label', 'threads', 'where'),
         'machine': ('size',)}
 
 
@@ -356,7 +359,8 @@ def icount_section(fig):
         text = ('Boots under QEMU `-icount shift=0,sleep=off`: guest time is '
                 'the instruction count (1 ns = 1 instruction, all vCPUs, '
                 'including idle ticks), so these figures repeat from run to '
-                'run.  "nooption" is the same configuration built without '
+                'run but for a few outliers (min-max).  "nooption" is the '
+                'same configuration built without '
                 'CONFIG_MIGRATION_OFFLOAD.')
     else:
         title = 'Cost cases (no icount run: ns per folio, not instructions)'

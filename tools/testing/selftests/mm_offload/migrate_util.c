@@ -614,7 +614,7 @@ size_t mig_region_verify(const struct mig_region *r, uint64_t seed,
  *	of it)
  * @nodes: target node per address, or NULL to query where pages are
  * @status: receives a node or a negative errno per address
- * @flags: %MPOL_MF_MOVE or %MPOL_MF_MOVE_ALL
+ * @flags: %MPOL_MF_MOVE or %MPOL_MF_MOVE_ALL (0 for a query)
  *
  * Return: 0, the positive number of pages not migrated, or -errno.
  */
