@@ -125,7 +125,10 @@ wait_engine()
 cpu_path()
 {
 	if [ "$1" = off ]; then
-		rmmod offload_test_engine 2>/dev/null
+		# The route's link pins the engine: drop it first.
+		route off
+		rmmod offload_test_engine ||
+			echo "bench error cpu path engine still loaded"
 		return
 	fi
 	modprobe offload_test_engine &&
