@@ -222,7 +222,7 @@ int offload_place(struct offload_req *req, struct offload_chunk *chunk,
 {
 	u64 cost, best_cost = U64_MAX;
 	int i, best = -ENODEV;
-	bool busy = false;
+	bool busy = false, costed = false;
 
 	skip |= chunk->tried;
 	for (i = 0; i < req->nr_engines; i++) {
@@ -246,8 +246,10 @@ int offload_place(struct offload_req *req, struct offload_chunk *chunk,
 			best = i;
 			continue;
 		}
-		if (best_cost == U64_MAX)
+		if (!costed) {
 			best_cost = offload_cost(req->engines[best], chunk);
+			costed = true;
+		}
 		cost = offload_cost(eng, chunk);
 		if (cost < best_cost) {
 			best_cost = cost;

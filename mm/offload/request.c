@@ -734,7 +734,7 @@ static void offload_req_finish_pending(struct offload_req *req,
 		failed += !!err;
 		cond_resched();
 	}
-	/* Counted once per chunk: a locked add per folio shows on its path. */
+	/* Counted once per chunk, not with a locked add per folio. */
 	if (chunk->nr > failed)
 		atomic64_add(chunk->nr - failed, &cs->cpu);
 	if (failed)
