@@ -125,10 +125,11 @@ wait_engine()
 cpu_path()
 {
 	if [ "$1" = off ]; then
-		# The route's link pins the engine: drop it first.
+		# Delete the engine, not the module: other modules (the
+		# KUnit ones of the test run) may hold it.
 		route off
-		rmmod offload_test_engine ||
-			echo "bench error cpu path engine still loaded"
+		echo "del cpupath" >/sys/kernel/debug/offload_test_engine/control ||
+			echo "bench error cpu path engine not deleted"
 		return
 	fi
 	modprobe offload_test_engine &&
